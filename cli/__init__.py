@@ -1,0 +1,1 @@
+"""The ``kgdnc`` command line (installed as ``kgdnc.cli``)."""

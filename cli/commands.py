@@ -1,0 +1,6 @@
+"""Imports every command module so each registers itself on ``app``.
+
+One line per command group; keep this list in the order of ``kgdnc --help``.
+"""
+
+# from kgdnc.cli import ingest  # noqa: F401
