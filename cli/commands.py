@@ -3,4 +3,5 @@
 One line per command group; keep this list in the order of ``kgdnc --help``.
 """
 
-# from kgdnc.cli import ingest  # noqa: F401
+from kgdnc.cli import ingest  # noqa: F401, I001
+from kgdnc.cli import graphs  # noqa: F401
