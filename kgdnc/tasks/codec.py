@@ -1,0 +1,168 @@
+"""Labels <-> digit codes: the paper's encoding of graph triples (PAPER.md §2).
+
+A label is a number 0–999 written as 3 decimal digits, hundreds first, each a
+10-way one-hot: 30 dims per label, 90 per triple (source, edge, destination). A
+blank label (``None``) is all zeros. Inputs are the triple plus two flags
+(``INPUT_SIZE = 92``); the network's output is nine 10-way softmaxes
+(``OUTPUT_SIZE = 90`` logits), one per digit, decoded by each digit's mode.
+
+Label 999 is reserved: node and edge labels are drawn from 0–998
+(``LABEL_SPACE = 999`` labels) and the end of a traversal answer is the
+termination triple ``(999, 999, 999)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "DIGITS_PER_LABEL",
+    "FLAG_ANSWER",
+    "FLAG_PHASE",
+    "INPUT_SIZE",
+    "LABEL_SIZE",
+    "LABEL_SPACE",
+    "MAX_LABEL",
+    "N_DIGITS",
+    "OUTPUT_SIZE",
+    "TERMINATION",
+    "TERMINATION_LABEL",
+    "TRIPLE_SIZE",
+    "Triple",
+    "decode_logits",
+    "digit_log_probs",
+    "digit_loss",
+    "digits_correct",
+    "digits_to_triple",
+    "encode_input",
+    "encode_triple",
+    "triple_digits",
+]
+
+Triple = tuple[int | None, int | None, int | None]
+
+DIGITS_PER_LABEL = 3
+LABEL_SIZE = 10 * DIGITS_PER_LABEL  # 30
+TRIPLE_SIZE = 3 * LABEL_SIZE  # 90
+N_DIGITS = 3 * DIGITS_PER_LABEL  # 9 softmaxes
+INPUT_SIZE = TRIPLE_SIZE + 2  # 92: triple + 2 flags
+OUTPUT_SIZE = TRIPLE_SIZE  # 90 logits = 9 digits x 10 classes
+FLAG_PHASE = TRIPLE_SIZE  # input index of flag 0 (phase change / query)
+FLAG_ANSWER = TRIPLE_SIZE + 1  # input index of flag 1 (answer phase)
+MAX_LABEL = 999
+TERMINATION_LABEL = 999
+LABEL_SPACE = 999  # labels 0-998 are free for nodes and edges
+TERMINATION: tuple[int, int, int] = (TERMINATION_LABEL,) * 3
+
+
+def _label_digits(label: int) -> tuple[int, int, int]:
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= MAX_LABEL:
+        raise ValueError(f"label {label!r} is not an integer in 0-{MAX_LABEL}")
+    return label // 100, (label // 10) % 10, label % 10
+
+
+def encode_triple(triple: Sequence[int | None]) -> Tensor:
+    """One triple as 3 one-hot digits per label.
+
+    Args:
+        triple: (source, edge, destination) labels in 0–999; ``None`` is a blank.
+
+    Returns:
+        FloatTensor (90,): slot s, digit j, value d is at index ``(3*s + j)*10 + d``.
+    """
+    if len(triple) != 3:
+        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
+    out = torch.zeros(TRIPLE_SIZE)
+    for slot, label in enumerate(triple):
+        if label is None:
+            continue
+        for j, d in enumerate(_label_digits(label)):
+            out[(3 * slot + j) * 10 + d] = 1.0
+    return out
+
+
+def encode_input(triple: Sequence[int | None], phase: bool = False, answer: bool = False) -> Tensor:
+    """One input step: the triple's 90 dims plus flag 0 (``phase``) and flag 1 (``answer``).
+
+    Returns:
+        FloatTensor (92,).
+    """
+    x = torch.zeros(INPUT_SIZE)
+    x[:TRIPLE_SIZE] = encode_triple(triple)
+    x[FLAG_PHASE] = float(phase)
+    x[FLAG_ANSWER] = float(answer)
+    return x
+
+
+def triple_digits(triple: Sequence[int]) -> Tensor:
+    """The nine digit classes of a (complete) triple, the target of one answer step.
+
+    Returns:
+        LongTensor (9,), each in 0–9.
+    """
+    if len(triple) != 3:
+        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
+    if any(label is None for label in triple):
+        raise ValueError("a target triple cannot have blanks")
+    return torch.tensor([d for label in triple for d in _label_digits(label)], dtype=torch.long)
+
+
+def digits_to_triple(digits: Tensor) -> Tensor:
+    """Digit classes (..., 9) -> labels (..., 3), hundreds first."""
+    d = digits.reshape(*digits.shape[:-1], 3, 3)
+    return d[..., 0] * 100 + d[..., 1] * 10 + d[..., 2]
+
+
+def digit_log_probs(logits: Tensor) -> Tensor:
+    """Per-digit log-softmax of the output.
+
+    Args:
+        logits: (..., 90) network output y.
+
+    Returns:
+        (..., 9, 10) log-probabilities, one 10-way distribution per digit.
+    """
+    return torch.log_softmax(logits.reshape(*logits.shape[:-1], N_DIGITS, 10), dim=-1)
+
+
+def decode_logits(logits: Tensor) -> Tensor:
+    """Greedy decoding: each digit's mode, read back as three labels.
+
+    Args:
+        logits: (..., 90) network output y.
+
+    Returns:
+        LongTensor (..., 3): (source, edge, destination) labels.
+    """
+    digits = logits.reshape(*logits.shape[:-1], N_DIGITS, 10).argmax(dim=-1)
+    return digits_to_triple(digits)
+
+
+def digit_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy summed over the nine digits, per step (the paper's loss).
+
+    Args:
+        logits: (..., 90) network output y.
+        targets: (..., 9) digit classes z.
+
+    Returns:
+        (...) loss per step; mask it to the answer steps.
+    """
+    logp = digit_log_probs(logits)
+    return -logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).sum(dim=-1)
+
+
+def digits_correct(logits: Tensor, targets: Tensor) -> Tensor:
+    """Whether the greedy answer of each step equals its target triple.
+
+    Args:
+        logits: (..., 90); targets: (..., 9) digit classes.
+
+    Returns:
+        BoolTensor (...): True where all nine digit modes are right.
+    """
+    digits = logits.reshape(*logits.shape[:-1], N_DIGITS, 10).argmax(dim=-1)
+    return (digits == targets).all(dim=-1)

@@ -1,0 +1,235 @@
+"""The lesson tables (ED Tables 3–5) and the curriculum that walks them.
+
+A :class:`Curriculum` holds the current lesson. Its position lives in a shared
+memory tensor, so the copies that DataLoader workers hold follow the main
+process when it advances (they see the new lesson within a few prefetched
+batches).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+__all__ = [
+    "COPY_ALLOCATION_LESSON",
+    "COPY_LESSONS",
+    "INFERENCE_LESSONS",
+    "SHORTEST_PATH_LESSONS",
+    "TRAVERSAL_LESSONS",
+    "Curriculum",
+    "Lesson",
+]
+
+Range = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One row of a curriculum table; every range is inclusive.
+
+    Attributes:
+        index: the lesson's number in its table (1-based).
+        nodes: number of graph nodes (lo, hi).
+        out_degree: out-degree K drawn per node (lo, hi).
+        length: path length (traversal, shortest path), relation length
+            (inference) or sequence length (copy).
+        queries: queries per episode (inference: 3; copy: sequences per episode).
+    """
+
+    index: int
+    nodes: Range
+    out_degree: Range
+    length: Range
+    queries: int = 1
+
+
+def _table(rows: Sequence[tuple[Range, Range, Range]], queries: int = 1) -> tuple[Lesson, ...]:
+    return tuple(
+        Lesson(i + 1, nodes, degree, length, queries)
+        for i, (nodes, degree, length) in enumerate(rows)
+    )
+
+
+# ED Table 3 — nodes / out-degree / path length.
+TRAVERSAL_LESSONS = _table(
+    [
+        ((3, 10), (2, 4), (1, 1)),
+        ((3, 10), (2, 4), (1, 2)),
+        ((5, 10), (2, 4), (1, 3)),
+        ((5, 10), (2, 4), (1, 4)),
+        ((10, 15), (2, 4), (1, 4)),
+        ((10, 15), (2, 4), (1, 5)),
+        ((10, 20), (2, 4), (1, 5)),
+        ((10, 20), (2, 4), (1, 6)),
+        ((10, 30), (2, 4), (1, 6)),
+        ((10, 30), (2, 4), (1, 7)),
+        ((10, 30), (2, 4), (1, 8)),
+        ((10, 30), (2, 4), (1, 9)),
+        ((10, 40), (2, 6), (1, 10)),
+        ((10, 40), (2, 6), (1, 20)),
+    ]
+)
+
+# ED Table 4 — nodes / out-degree / relation length; 3 queries per episode.
+INFERENCE_LESSONS = _table(
+    [
+        ((3, 3), (2, 2), (2, 2)),
+        ((3, 5), (2, 2), (2, 2)),
+        ((4, 6), (2, 4), (2, 2)),
+        ((4, 6), (2, 4), (2, 2)),
+        ((6, 12), (2, 4), (2, 2)),
+        ((12, 18), (2, 4), (2, 2)),
+        ((4, 6), (2, 4), (2, 3)),
+        ((6, 12), (2, 4), (2, 3)),
+        ((12, 18), (2, 4), (2, 3)),
+        ((4, 6), (2, 4), (2, 4)),
+        ((4, 6), (2, 4), (2, 4)),
+        ((6, 12), (2, 4), (2, 4)),
+        ((12, 18), (2, 4), (2, 4)),
+        ((4, 6), (2, 4), (2, 5)),
+        ((6, 12), (2, 4), (2, 5)),
+        ((12, 18), (2, 4), (2, 5)),
+        ((20, 25), (2, 4), (2, 5)),
+    ],
+    queries=3,
+)
+
+# ED Table 5 — nodes / out-degree / path length.
+SHORTEST_PATH_LESSONS = _table(
+    [
+        ((5, 10), (1, 2), (2, 2)),
+        ((5, 20), (1, 2), (2, 2)),
+        ((10, 20), (1, 2), (2, 2)),
+        ((10, 20), (1, 2), (2, 3)),
+        ((10, 20), (1, 3), (2, 3)),
+        ((10, 20), (2, 3), (2, 3)),
+        ((10, 20), (2, 3), (2, 4)),
+        ((10, 20), (2, 4), (2, 4)),
+        ((10, 25), (2, 4), (2, 4)),
+        ((10, 25), (2, 4), (2, 5)),
+        ((10, 25), (2, 4), (2, 5)),
+        ((15, 25), (2, 4), (2, 5)),
+        ((15, 25), (2, 5), (2, 5)),
+        ((20, 25), (2, 5), (2, 5)),
+        ((20, 25), (2, 6), (2, 5)),
+    ]
+)
+
+# Copy (ED Fig. 4): sequences of length 1–100 of 6-bit vectors; our curriculum
+# grows the maximum length (the paper gives none). ``nodes``/``out_degree`` unused.
+COPY_LESSONS = tuple(
+    Lesson(i + 1, (0, 0), (0, 0), (1, hi), 1) for i, hi in enumerate((5, 10, 20, 50, 100))
+)
+# Copy with allocation (ED Fig. 1): 10 sequences of 5 vectors (50 in all) per episode.
+COPY_ALLOCATION_LESSON = Lesson(1, (0, 0), (0, 0), (5, 5), 10)
+
+
+class Curriculum:
+    """The current lesson of a table, with replay, thresholds and a resumable state.
+
+    Args:
+        lessons: the table, easiest first.
+        threshold: accuracy of greedy answers that passes a lesson (0.9; shortest
+            path 0.8).
+        check_every: batches between checks (100; shortest path 2,000). The
+            training loop reads it and calls :meth:`update`; the curriculum counts
+            nothing itself.
+        replay: fraction of episodes drawn uniformly from the earlier lessons (0.1
+            for traversal and inference, 0 for shortest path).
+        start: position (0-based) to start from.
+    """
+
+    def __init__(
+        self,
+        lessons: Sequence[Lesson],
+        threshold: float = 0.9,
+        check_every: int = 100,
+        replay: float = 0.1,
+        start: int = 0,
+    ) -> None:
+        if not lessons:
+            raise ValueError("a curriculum needs at least one lesson")
+        if not 0 <= start < len(lessons):
+            raise ValueError(f"start {start} is outside 0-{len(lessons) - 1}")
+        self.lessons: tuple[Lesson, ...] = tuple(lessons)
+        self.threshold = threshold
+        self.check_every = check_every
+        self.replay = replay
+        # [position, completed]; shared so DataLoader workers follow the main process.
+        self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
+
+    @property
+    def position(self) -> int:
+        """0-based position of the current lesson in :attr:`lessons`."""
+        return int(self._state[0])
+
+    @property
+    def lesson(self) -> Lesson:
+        """The current lesson."""
+        return self.lessons[self.position]
+
+    @property
+    def completed(self) -> bool:
+        """True once the last lesson has been passed."""
+        return bool(self._state[1])
+
+    def sample_lesson(self, rng: random.Random) -> Lesson:
+        """The lesson for one episode: an earlier lesson, uniformly, with probability
+        ``replay`` (when there is one), else the current lesson."""
+        pos = self.position
+        if pos > 0 and self.replay > 0 and rng.random() < self.replay:
+            return self.lessons[rng.randrange(pos)]
+        return self.lessons[pos]
+
+    __call__ = sample_lesson
+
+    def update(self, accuracy: float) -> bool:
+        """Record a check's accuracy (greedy answers on the current lesson).
+
+        Returns:
+            True when the lesson was passed and the curriculum moved to the next
+            one; passing the last lesson sets :attr:`completed` and returns False.
+        """
+        if accuracy < self.threshold:
+            return False
+        if self.position + 1 < len(self.lessons):
+            self._state[0] += 1
+            return True
+        self._state[1] = 1
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "completed": self.completed,
+            "n_lessons": len(self.lessons),
+            "threshold": self.threshold,
+            "check_every": self.check_every,
+            "replay": self.replay,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        n = int(state.get("n_lessons", len(self.lessons)))
+        if n != len(self.lessons):
+            raise ValueError(
+                f"curriculum state has {n} lessons, this curriculum {len(self.lessons)}"
+            )
+        position = int(state["position"])
+        if not 0 <= position < len(self.lessons):
+            raise ValueError(f"curriculum state position {position} is out of range")
+        self._state[0] = position
+        self._state[1] = int(bool(state.get("completed", False)))
+        self.threshold = float(state.get("threshold", self.threshold))
+        self.check_every = int(state.get("check_every", self.check_every))
+        self.replay = float(state.get("replay", self.replay))
+
+    def __repr__(self) -> str:
+        return (
+            f"Curriculum(lesson {self.lesson.index} of {len(self.lessons)}, "
+            f"threshold={self.threshold}, check_every={self.check_every}, replay={self.replay})"
+        )

@@ -1,0 +1,143 @@
+"""Episodes as tensors, and batches of them padded with masks.
+
+An episode is one input sequence with its targets: ``inputs`` (T, I), ``targets``
+(T, K) (digit classes for the graph tasks, bits for copy) and ``mask`` (T,), True
+on the answer steps, the only steps that carry loss and accuracy.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+import torch
+from torch import Tensor
+
+from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, encode_input, triple_digits
+
+__all__ = ["Batch", "Episode", "EpisodeBuilder", "collate", "episode_rng"]
+
+
+def episode_rng(rng: random.Random | int) -> tuple[random.Random, int | None]:
+    """The generator for one episode and the seed to record in its ``meta``.
+
+    An int is a seed (the episode is then reproducible from ``meta["seed"]``); a
+    ``random.Random`` is used as given (``meta["seed"]`` is None).
+    """
+    if isinstance(rng, random.Random):
+        return rng, None
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        return random.Random(rng), rng
+    raise TypeError(f"expected a random.Random or an int seed, got {type(rng).__name__}")
+
+
+@dataclass
+class Episode:
+    """One episode.
+
+    Attributes:
+        inputs: FloatTensor (T, I), I = 92 for the graph tasks (x_t).
+        targets: LongTensor (T, K), K = 9 digit classes for the graph tasks (z_t);
+            zeros on non-answer steps.
+        mask: BoolTensor (T,), True on answer steps.
+        meta: ``task``, ``lesson`` (the lesson's index), ``seed`` (int, or None when
+            the episode was made from a caller's ``random.Random``), ``answers``
+            (the target triples in label space, in answer-step order), ``length``
+            (what accuracy is broken down by) and task-specific keys.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+    mask: Tensor
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+class Batch(NamedTuple):
+    """Padded episodes.
+
+    Attributes:
+        inputs: (B, T, I) x, zeros on padding.
+        targets: (B, T, K) z, zeros on padding.
+        mask: (B, T) True on answer steps, False on padding.
+        lengths: (B,) each episode's true length.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+    mask: Tensor
+    lengths: Tensor
+
+
+def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "right") -> Batch:
+    """Stack episodes into a batch, padding to the longest with zeros and mask False.
+
+    ``pad_side="left"`` puts the padding first so that all episodes end on the same
+    step (what the shortest-path prefix needs before the interactive answer).
+    """
+    if not episodes:
+        raise ValueError("collate needs at least one episode")
+    b = len(episodes)
+    t = max(len(e) for e in episodes)
+    i = episodes[0].inputs.shape[-1]
+    k = episodes[0].targets.shape[-1]
+    inputs = torch.zeros(b, t, i, dtype=episodes[0].inputs.dtype)
+    targets = torch.zeros(b, t, k, dtype=torch.long)
+    mask = torch.zeros(b, t, dtype=torch.bool)
+    lengths = torch.tensor([len(e) for e in episodes], dtype=torch.long)
+    for n, e in enumerate(episodes):
+        length = len(e)
+        sl = slice(0, length) if pad_side == "right" else slice(t - length, t)
+        inputs[n, sl] = e.inputs
+        targets[n, sl] = e.targets
+        mask[n, sl] = e.mask
+    return Batch(inputs, targets, mask, lengths)
+
+
+class EpisodeBuilder:
+    """Appends graph-task steps one at a time and builds an :class:`Episode`."""
+
+    def __init__(self) -> None:
+        self._inputs: list[Tensor] = []
+        self._targets: list[Tensor] = []
+        self._mask: list[bool] = []
+
+    def add(
+        self,
+        triple: Sequence[int | None] = (None, None, None),
+        *,
+        phase: bool = False,
+        answer: bool = False,
+        target: Sequence[int] | None = None,
+    ) -> None:
+        """One step: input triple and flags; ``target`` makes it an answer step."""
+        self._inputs.append(encode_input(triple, phase=phase, answer=answer))
+        if target is None:
+            self._targets.append(torch.zeros(N_DIGITS, dtype=torch.long))
+            self._mask.append(False)
+        else:
+            self._targets.append(triple_digits(target))
+            self._mask.append(True)
+
+    def describe(self, triples: Sequence[tuple[int, int, int]]) -> None:
+        """The graph description phase: one triple per step, no flags."""
+        for triple in triples:
+            self.add(triple)
+
+    def plan(self, steps: int) -> None:
+        """A planning phase: blank steps, flag 0 on the first."""
+        for s in range(steps):
+            self.add(phase=s == 0)
+
+    def build(self, meta: dict[str, Any]) -> Episode:
+        if self._inputs:
+            inputs = torch.stack(self._inputs)
+            targets = torch.stack(self._targets)
+        else:
+            inputs = torch.zeros(0, INPUT_SIZE)
+            targets = torch.zeros(0, N_DIGITS, dtype=torch.long)
+        return Episode(inputs, targets, torch.tensor(self._mask, dtype=torch.bool), meta)

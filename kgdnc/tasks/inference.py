@@ -1,0 +1,246 @@
+"""Inference: complete ``(start, relation, _)`` for relations never shown (PAPER.md §2).
+
+Edge labels are 0–9. A relation is a fixed sequence of 2–5 edge labels; the 400
+relations (100 of each length) come from a table drawn once with a fixed seed
+(:data:`RELATION_TABLE_SEED`) and keep their labels 10–409 in every episode, so
+the network can learn what each relation label means from the error signal.
+
+Episode layout: the description (all triples, random order), then for each of the
+lesson's queries (3) its own block:
+
+- query: ``(start, relation, _)``, flag 0 on;
+- planning: 10 blank steps, flag 0 on the first;
+- answer: one blank step with flags 0 and 1 on; target the completed triple
+  ``(start, relation, end)``.
+
+Only (start, relation) pairs that can be followed in the graph are asked; the
+queries of an episode are distinct when the graph allows it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from kgdnc.errors import UserError
+from kgdnc.tasks.curriculum import Lesson
+from kgdnc.tasks.episode import Episode, EpisodeBuilder, episode_rng
+from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph
+
+__all__ = [
+    "EDGE_LABELS",
+    "PLANNING_STEPS",
+    "RELATIONS",
+    "RELATION_LABEL_OFFSET",
+    "RELATION_LENGTHS",
+    "RELATION_TABLE_SEED",
+    "Relation",
+    "follow_relation",
+    "match_relation",
+    "inference_episode",
+    "make_episode",
+    "relation_table",
+]
+
+EDGE_LABELS = range(10)
+RELATION_LENGTHS = (2, 3, 4, 5)
+RELATIONS_PER_LENGTH = 100
+RELATION_LABEL_OFFSET = 10
+RELATION_TABLE_SEED = 20161012  # the paper's publication date
+PLANNING_STEPS = 10
+_TRIES = 200
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation: its fixed label and the edge labels it composes, in order."""
+
+    label: int
+    edges: tuple[int, ...]
+
+
+def relation_table(seed: int = RELATION_TABLE_SEED) -> tuple[Relation, ...]:
+    """The 400 relations: for each length 2–5 in turn, 100 distinct sequences of edge
+    labels 0–9 drawn uniformly without repeats (for length 2 that is every pair,
+    in random order); labels 10, 11, ... in table order."""
+    rng = random.Random(seed)
+    out: list[Relation] = []
+    for length in RELATION_LENGTHS:
+        for code in rng.sample(range(10**length), RELATIONS_PER_LENGTH):
+            edges = tuple(int(c) for c in f"{code:0{length}d}")
+            out.append(Relation(RELATION_LABEL_OFFSET + len(out), edges))
+    return tuple(out)
+
+
+RELATIONS: tuple[Relation, ...] = relation_table()
+
+
+def match_relation(
+    names: Sequence[Hashable],
+    rng: random.Random,
+    relations: Sequence[Relation] = RELATIONS,
+) -> tuple[Relation, dict[Hashable, int]]:
+    """A table relation that can stand for a user's sequence of relation names.
+
+    A relation fits when the names can be given edge labels one-to-one so that
+    the sequence becomes its edge sequence (e.g. ``mother/mother/brother`` fits
+    ``(3, 3, 7)``); one fitting relation is drawn uniformly.
+
+    Returns:
+        The relation and the name -> edge label map to pin with
+        ``relabel_for_episode(..., fixed_relations=...)``.
+
+    Raises:
+        UserError: no relation of the table fits (lengths 2–5 only).
+    """
+    fits = []
+    for rel in relations:
+        if len(rel.edges) != len(names):
+            continue
+        pairs = set(zip(names, rel.edges, strict=True))
+        if len(pairs) == len({n for n, _ in pairs}) == len({e for _, e in pairs}):
+            fits.append((rel, dict(pairs)))
+    if not fits:
+        raise UserError(
+            f"no relation of {len(names)} steps in the relation table fits "
+            f"{'/'.join(map(str, names))}; use 2-5 steps or another composition"
+        )
+    return rng.choice(fits)
+
+
+def follow_relation(graph: nx.MultiDiGraph, start: int, edges: Sequence[int]) -> int | None:
+    """The node reached from ``start`` along the edge labels ``edges``, or None."""
+    node = start
+    for label in edges:
+        nxt = [v for _, v, d in graph.out_edges(node, data="relation") if d == label]
+        if not nxt:
+            return None
+        node = nxt[0]
+    return node
+
+
+def _followable(
+    graph: nx.MultiDiGraph, relations: Sequence[Relation]
+) -> dict[int, list[tuple[int, Relation, int]]]:
+    """By relation length: every (start, relation, end) that can be followed."""
+    step = {(u, d): v for u, v, d in graph.edges(data="relation")}
+    starts = sorted(graph.nodes)
+    out: dict[int, list[tuple[int, Relation, int]]] = {}
+    for rel in relations:
+        for start in starts:
+            node: int | None = start
+            for label in rel.edges:
+                node = step.get((node, label))
+                if node is None:
+                    break
+            if node is not None:
+                out.setdefault(len(rel.edges), []).append((start, rel, node))
+    return out
+
+
+def _choose_queries(
+    graph: nx.MultiDiGraph, lesson: Lesson, rng: random.Random, relations: Sequence[Relation]
+) -> list[tuple[int, Relation, int]] | None:
+    """Pick ``lesson.queries`` followable queries: per query a relation length drawn
+    from ``lesson.length`` (another length in range when none of it can be
+    followed), then a pair uniformly among those not yet asked. None: nothing in
+    range can be followed."""
+    lengths = range(lesson.length[0], lesson.length[1] + 1)
+    by_length = _followable(graph, [r for r in relations if len(r.edges) in lengths])
+    if not by_length:
+        return None
+    chosen: list[tuple[int, Relation, int]] = []
+    for _ in range(lesson.queries):
+        order = [rng.randint(*lesson.length)]
+        order += rng.sample([n for n in lengths if n != order[0]], len(lengths) - 1)
+        pool: list[tuple[int, Relation, int]] = []
+        for n in order:
+            pool = by_length.get(n, [])
+            if pool:
+                break
+        fresh = [q for q in pool if q not in chosen]
+        chosen.append(rng.choice(fresh or pool))
+    return chosen
+
+
+def inference_episode(
+    graph: nx.MultiDiGraph,
+    queries: Sequence[tuple[int, Relation]],
+    rng: random.Random,
+    *,
+    lesson: int = 0,
+    seed: int | None = None,
+    planning_steps: int = PLANNING_STEPS,
+) -> Episode:
+    """The episode for given (start, relation) queries on a graph in label space."""
+    description = graph_triples(graph)
+    rng.shuffle(description)
+    b = EpisodeBuilder()
+    b.describe(description)
+    answers = []
+    for start, rel in queries:
+        end = follow_relation(graph, start, rel.edges)
+        if end is None:
+            raise UserError(f"relation {rel.label} cannot be followed from node {start}")
+        b.add((start, rel.label, None), phase=True)
+        b.plan(planning_steps)
+        answer = (start, rel.label, end)
+        b.add(phase=True, answer=True, target=answer)
+        answers.append(answer)
+    lengths = [len(rel.edges) for _, rel in queries]
+    meta = {
+        "task": "inference",
+        "lesson": lesson,
+        "seed": seed,
+        "answers": answers,
+        "relations": [rel.edges for _, rel in queries],
+        "lengths": lengths,
+        "length": max(lengths),
+        "n_triples": len(description),
+    }
+    names = {n: d["name"] for n, d in graph.nodes(data=True) if "name" in d}
+    if names:
+        meta["node_names"] = names
+    return b.build(meta)
+
+
+def make_episode(
+    lesson: Lesson,
+    rng: random.Random | int,
+    graph: nx.MultiDiGraph | None = None,
+    *,
+    max_triples: int | None = None,
+    planning_steps: int = PLANNING_STEPS,
+    relations: Sequence[Relation] = RELATIONS,
+) -> Episode:
+    """An inference episode with ``lesson.queries`` queries.
+
+    Random graphs use edge labels 0–9 (a set of ``out_degree[1]`` of them per
+    graph); a graph with no followable relation in the lesson's range is drawn
+    again. A user ``graph`` (at most 10 relations, distinct per source node) is
+    relabelled with edge labels 0–9, a sub-graph around a random node when it is
+    too big.
+    """
+    rng, seed = episode_rng(rng)
+    for _ in range(_TRIES):
+        if graph is None:
+            g = lesson_graph(lesson, rng, edge_labels=EDGE_LABELS)
+        else:
+            g = episode_graph(graph, rng, max_triples=max_triples, edge_labels=EDGE_LABELS).graph
+        queries = _choose_queries(g, lesson, rng, relations)
+        if queries is not None:
+            return inference_episode(
+                g,
+                [(s, rel) for s, rel, _ in queries],
+                rng,
+                lesson=lesson.index,
+                seed=seed,
+                planning_steps=planning_steps,
+            )
+    raise UserError(
+        f"no relation of length {lesson.length[0]}-{lesson.length[1]} from the relation "
+        "table can be followed in the graph; use shorter relations or a denser graph"
+    )

@@ -1,0 +1,134 @@
+"""Traversal: follow a sequence of edge labels from a source node (PAPER.md §2).
+
+Episode layout (T = triples + L + planning + L + 1 steps, L the path length):
+
+- description: every triple of the graph, random order, no flags;
+- query: ``(source, e1, _)`` then ``(_, e_i, _)`` for each further step, flag 0 on;
+- planning: ``planning_steps`` blank steps (none by default), flag 0 on the first;
+- answer: L + 1 blank steps with flag 1 on (flag 0 also on the first); targets are
+  the path's triples ``(u_i, e_i, u_{i+1})`` in order, then the termination
+  triple ``(999, 999, 999)``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Sequence
+
+import networkx as nx
+
+from kgdnc.errors import KgdncError
+from kgdnc.tasks.codec import TERMINATION
+from kgdnc.tasks.curriculum import Lesson
+from kgdnc.tasks.episode import Episode, EpisodeBuilder, episode_rng
+from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph, random_walk
+
+__all__ = ["follow", "make_episode", "traversal_episode"]
+
+LabelTriple = tuple[int, int, int]
+
+
+def follow(graph: nx.MultiDiGraph, source: Hashable, relations: Sequence[Hashable]) -> list:
+    """Follow ``relations`` from ``source``; the triples of the path, in order.
+
+    Raises:
+        KeyError: some step has no outgoing edge with that relation.
+    """
+    path = []
+    node = source
+    for rel in relations:
+        nxt = [v for _, v, d in graph.out_edges(node, data="relation") if d == rel]
+        if not nxt:
+            raise KeyError(f"no {rel!r} edge leaves {node!r}")
+        path.append((node, rel, nxt[0]))
+        node = nxt[0]
+    return path
+
+
+def traversal_episode(
+    graph: nx.MultiDiGraph,
+    source: int,
+    relations: Sequence[int],
+    rng: random.Random,
+    *,
+    lesson: int = 0,
+    seed: int | None = None,
+    planning_steps: int = 0,
+) -> Episode:
+    """The episode for one query on a graph in label space (description shuffled by
+    ``rng``; answers from the graph)."""
+    path: list[LabelTriple] = follow(graph, source, relations)
+    description = graph_triples(graph)
+    rng.shuffle(description)
+    b = EpisodeBuilder()
+    b.describe(description)
+    query: list[tuple[int | None, int, None]] = [
+        (source if i == 0 else None, rel, None) for i, rel in enumerate(relations)
+    ]
+    for q in query:
+        b.add(q, phase=True)
+    b.plan(planning_steps)
+    answers = [*path, TERMINATION]
+    for i, triple in enumerate(answers):
+        b.add(phase=i == 0, answer=True, target=triple)
+    names = {n: d["name"] for n, d in graph.nodes(data=True) if "name" in d}
+    meta = {
+        "task": "traversal",
+        "lesson": lesson,
+        "seed": seed,
+        "answers": answers,
+        "path": path,
+        "query": query,
+        "length": len(path),
+        "n_triples": len(description),
+    }
+    if names:
+        meta["node_names"] = names
+    return b.build(meta)
+
+
+def make_episode(
+    lesson: Lesson,
+    rng: random.Random | int,
+    graph: nx.MultiDiGraph | None = None,
+    *,
+    max_triples: int | None = None,
+    planning_steps: int = 0,
+) -> Episode:
+    """A traversal episode: a random walk of length drawn from ``lesson.length``.
+
+    Args:
+        lesson: its ``nodes`` and ``out_degree`` shape the random graph (unused with
+            ``graph``), its ``length`` the walk.
+        rng: a ``random.Random``, or an int seed (recorded in ``meta["seed"]``).
+        graph: a user graph (see :mod:`kgdnc.tasks.graphs`); the walk is drawn on
+            it, then the graph (a sub-graph around the walk when it is too big) is
+            relabelled for the episode.
+        max_triples: sub-graph size limit for ``graph``.
+        planning_steps: blank steps between query and answer (the paper: none).
+    """
+    rng, seed = episode_rng(rng)
+    length = rng.randint(*lesson.length)
+    if graph is None:
+        g = lesson_graph(lesson, rng)
+        walk = random_walk(g, length, rng)
+    else:
+        walk0 = random_walk(graph, length, rng)
+        around = [walk0[0][0], *(t[2] for t in walk0)]
+        relabelled = episode_graph(graph, rng, around, max_triples=max_triples)
+        g = relabelled.graph
+        walk = [
+            (relabelled.nodes[u], relabelled.relations[r], relabelled.nodes[v]) for u, r, v in walk0
+        ]
+    episode = traversal_episode(
+        g,
+        walk[0][0],
+        [t[1] for t in walk],
+        rng,
+        lesson=lesson.index,
+        seed=seed,
+        planning_steps=planning_steps,
+    )
+    if episode.meta["path"] != walk:  # relations are unique per source, so never
+        raise KgdncError("traversal answer differs from the sampled walk")
+    return episode

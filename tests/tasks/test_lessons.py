@@ -1,0 +1,109 @@
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from kgdnc.tasks.curriculum import (
+    INFERENCE_LESSONS,
+    SHORTEST_PATH_LESSONS,
+    TRAVERSAL_LESSONS,
+    Curriculum,
+    Lesson,
+)
+
+PAPER = Path("/work/shared/PAPER.md")
+
+# Literal copy of PAPER.md §2's curriculum lines (ED Tables 3-5).
+TRAVERSAL_TEXT = """
+1 (3,10)/(2,4)/(1,1) · 2 (3,10)/(2,4)/(1,2) · 3 (5,10)/(2,4)/(1,3) ·
+4 (5,10)/(2,4)/(1,4) · 5 (10,15)/(2,4)/(1,4) · 6 (10,15)/(2,4)/(1,5) ·
+7 (10,20)/(2,4)/(1,5) · 8 (10,20)/(2,4)/(1,6) · 9 (10,30)/(2,4)/(1,6) ·
+10 (10,30)/(2,4)/(1,7) · 11 (10,30)/(2,4)/(1,8) · 12 (10,30)/(2,4)/(1,9) ·
+13 (10,40)/(2,6)/(1,10) · 14 (10,40)/(2,6)/(1,20).
+"""
+INFERENCE_TEXT = """
+1 (3,3)/(2,2)/(2,2) · 2 (3,5)/(2,2)/(2,2) · 3 (4,6)/(2,4)/(2,2) · 4 (4,6)/(2,4)/(2,2) ·
+5 (6,12)/(2,4)/(2,2) · 6 (12,18)/(2,4)/(2,2) · 7 (4,6)/(2,4)/(2,3) · 8 (6,12)/(2,4)/(2,3) ·
+9 (12,18)/(2,4)/(2,3) · 10 (4,6)/(2,4)/(2,4) · 11 (4,6)/(2,4)/(2,4) · 12 (6,12)/(2,4)/(2,4) ·
+13 (12,18)/(2,4)/(2,4) · 14 (4,6)/(2,4)/(2,5) · 15 (6,12)/(2,4)/(2,5) ·
+16 (12,18)/(2,4)/(2,5) · 17 (20,25)/(2,4)/(2,5).
+"""
+SHORTEST_PATH_TEXT = """
+1 (5,10)/(1,2)/(2,2) · 2 (5,20)/(1,2)/(2,2) · 3 (10,20)/(1,2)/(2,2) ·
+4 (10,20)/(1,2)/(2,3) · 5 (10,20)/(1,3)/(2,3) · 6 (10,20)/(2,3)/(2,3) ·
+7 (10,20)/(2,3)/(2,4) · 8 (10,20)/(2,4)/(2,4) · 9 (10,25)/(2,4)/(2,4) ·
+10 (10,25)/(2,4)/(2,5) · 11 (10,25)/(2,4)/(2,5) · 12 (15,25)/(2,4)/(2,5) ·
+13 (15,25)/(2,5)/(2,5) · 14 (20,25)/(2,5)/(2,5) · 15 (20,25)/(2,6)/(2,5).
+"""
+ROW = re.compile(r"(\d+) \((\d+),(\d+)\)/\((\d+),(\d+)\)/\((\d+),(\d+)\)")
+
+
+def parse(text: str, queries: int = 1) -> tuple[Lesson, ...]:
+    rows = [tuple(map(int, m.groups())) for m in ROW.finditer(text)]
+    return tuple(Lesson(r[0], r[1:3], r[3:5], r[5:7], queries) for r in rows)
+
+
+@pytest.mark.parametrize(
+    "lessons, text, queries",
+    [
+        (TRAVERSAL_LESSONS, TRAVERSAL_TEXT, 1),
+        (INFERENCE_LESSONS, INFERENCE_TEXT, 3),
+        (SHORTEST_PATH_LESSONS, SHORTEST_PATH_TEXT, 1),
+    ],
+)
+def test_tables_match_the_paper(lessons, text, queries):
+    assert lessons == parse(text, queries)
+    assert [lesson.index for lesson in lessons] == list(range(1, len(lessons) + 1))
+    if PAPER.exists():  # the literal copy above is still the paper's text
+        flat = " ".join(PAPER.read_text(encoding="utf-8").split())
+        assert " ".join(text.split()) in flat
+
+
+def test_table_sizes():
+    assert (len(TRAVERSAL_LESSONS), len(INFERENCE_LESSONS), len(SHORTEST_PATH_LESSONS)) == (
+        14,
+        17,
+        15,
+    )
+
+
+def test_update_advances_only_at_threshold():
+    c = Curriculum(TRAVERSAL_LESSONS[:3], threshold=0.9)
+    assert c.lesson.index == 1
+    assert c.update(0.89) is False and c.lesson.index == 1
+    assert c.update(0.9) is True and c.lesson.index == 2
+    assert c.update(0.95) is True and c.lesson.index == 3
+    assert c.update(1.0) is False and c.completed and c.lesson.index == 3
+
+
+def test_replay_draws_earlier_lessons_at_ten_percent():
+    c = Curriculum(TRAVERSAL_LESSONS, replay=0.1, start=4)
+    rng = random.Random(1)
+    draws = [c.sample_lesson(rng).index for _ in range(20000)]
+    current = sum(d == 5 for d in draws) / len(draws)
+    assert 0.88 < current < 0.92
+    assert set(draws) == {1, 2, 3, 4, 5}
+    earlier = [d for d in draws if d != 5]
+    for k in (1, 2, 3, 4):  # uniform over earlier lessons
+        assert 0.2 < earlier.count(k) / len(earlier) < 0.3
+
+
+def test_no_replay_on_first_lesson_or_without_replay():
+    rng = random.Random(0)
+    assert {Curriculum(TRAVERSAL_LESSONS).sample_lesson(rng).index for _ in range(200)} == {1}
+    c = Curriculum(SHORTEST_PATH_LESSONS, replay=0.0, start=6)
+    assert {c(rng).index for _ in range(200)} == {7}
+
+
+def test_state_round_trip():
+    c = Curriculum(INFERENCE_LESSONS, threshold=0.9, check_every=100)
+    c.update(0.95)
+    c.update(0.99)
+    state = c.state_dict()
+    d = Curriculum(INFERENCE_LESSONS)
+    d.load_state_dict(state)
+    assert d.lesson == c.lesson and d.lesson.index == 3
+    assert d.state_dict() == state
+    with pytest.raises(ValueError):
+        Curriculum(TRAVERSAL_LESSONS).load_state_dict(state)
