@@ -311,7 +311,20 @@ def sample_subgraph(
                 kept.add(w)
                 count += cost
                 frontier.append(w)
-    return graph.subgraph(kept).copy()
+    return _induced_copy(graph, kept)
+
+
+def _induced_copy(graph: nx.MultiDiGraph, kept: set[Hashable]) -> nx.MultiDiGraph:
+    """The sub-graph induced by ``kept``, built in the graph's own node and edge
+    order (``graph.subgraph`` iterates a small node set in set order, which
+    varies between processes), so an episode is reproducible from its seed."""
+    sub = graph.__class__()
+    sub.graph.update(graph.graph)
+    sub.add_nodes_from((n, d) for n, d in graph.nodes(data=True) if n in kept)
+    sub.add_edges_from(
+        (u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if u in kept and v in kept
+    )
+    return sub
 
 
 def episode_graph(
