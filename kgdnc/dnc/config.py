@@ -1,0 +1,137 @@
+"""``DNCConfig``: everything needed to rebuild a DNC, as one frozen dataclass.
+
+The memory size N is only a default: no parameter's shape depends on it, so
+``DNC.initial_state(batch_size, memory_size=...)`` may pick any N at call time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kgdnc.errors import UserError
+
+ControllerKind = Literal["lstm", "feedforward"]
+
+
+@dataclass(frozen=True)
+class DNCConfig:
+    """Sizes and options of a DNC (paper symbols in brackets).
+
+    Attributes:
+        input_size: width I of each input x_t.
+        output_size: width O of each output y_t.
+        hidden_size: units H per controller layer.
+        num_layers: controller layers L; the controller output h_t is the
+            concatenation of every layer's output (L·H), as in the paper's deep LSTM.
+        controller: ``"lstm"`` (the paper's) or ``"feedforward"`` (tanh layers).
+        word_size: word width [W].
+        read_heads: number of read heads [R].
+        memory_size: default number of slots [N] (any N can be used at call time).
+        link_sparsity: keep at most K links per row of the temporal link matrix
+            [K, the paper's sparse link matrix]; ``None`` keeps the dense N×N matrix.
+        epsilon: added to norms in cosine similarity; usage is clamped to
+            [epsilon, 1] before the allocation's cumulative product.
+        key_masking: Csordás & Schmidhuber (2019) masked content lookup: every
+            read head and the write head emit a sigmoid mask m over the word,
+            and lookups compare k∘m with M∘m. Adds (R+1)·W interface fields.
+        deallocation_erase: Csordás & Schmidhuber (2019): multiply memory rows by
+            the retention ψ_t before writing, so freed slots are wiped.
+        link_sharpness: Csordás & Schmidhuber (2019): per read head, oneplus
+            exponents s^f, s^b sharpen the forward and backward weightings.
+            Adds 2·R interface fields.
+        controller_clip: clip the interface vector ξ_t and the output
+            pre-activation v_t to [-c, c] (DeepMind's release uses 20); ``None``: off.
+        lstm_grad_clip: clip gradients of the LSTM gate pre-activations to
+            [-c, c] during back-propagation through time (the paper uses 10),
+            through a tensor hook; ``None``: off.
+        sparse_link_threshold: with ``link_sparsity`` set, also renormalise the
+            top-K write and precedence weightings and zero links below 1/K, the
+            paper's literal recipe (off by default: see docs/dnc.md).
+    """
+
+    input_size: int
+    output_size: int
+    hidden_size: int = 64
+    num_layers: int = 1
+    controller: ControllerKind = "lstm"
+    word_size: int = 16
+    read_heads: int = 4
+    memory_size: int = 16
+    link_sparsity: int | None = None
+    epsilon: float = 1e-6
+    key_masking: bool = False
+    deallocation_erase: bool = False
+    link_sharpness: bool = False
+    controller_clip: float | None = None
+    lstm_grad_clip: float | None = None
+    sparse_link_threshold: bool = False
+
+    def __post_init__(self) -> None:
+        positive = {
+            "input_size": self.input_size,
+            "output_size": self.output_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "word_size": self.word_size,
+            "read_heads": self.read_heads,
+            "memory_size": self.memory_size,
+        }
+        for name, value in positive.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UserError(f"DNCConfig.{name} must be a positive integer, got {value!r}")
+        if self.controller not in ("lstm", "feedforward"):
+            raise UserError(
+                f"DNCConfig.controller must be 'lstm' or 'feedforward', got {self.controller!r}"
+            )
+        if self.link_sparsity is not None and (
+            not isinstance(self.link_sparsity, int) or self.link_sparsity < 1
+        ):
+            raise UserError(
+                f"DNCConfig.link_sparsity must be a positive integer or None, "
+                f"got {self.link_sparsity!r}"
+            )
+        if not self.epsilon > 0:
+            raise UserError(f"DNCConfig.epsilon must be > 0, got {self.epsilon!r}")
+        for name in ("controller_clip", "lstm_grad_clip"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise UserError(f"DNCConfig.{name} must be > 0 or None, got {value!r}")
+
+    @property
+    def interface_size(self) -> int:
+        """Width of ξ_t: W·R + 3W + 5R + 3, plus (R+1)·W with key masking, plus 2R
+        with link sharpness."""
+        w, r = self.word_size, self.read_heads
+        size = w * r + 3 * w + 5 * r + 3
+        if self.key_masking:
+            size += (r + 1) * w
+        if self.link_sharpness:
+            size += 2 * r
+        return size
+
+    @property
+    def controller_output_size(self) -> int:
+        """Width of h_t, the concatenated layer outputs: L·H."""
+        return self.num_layers * self.hidden_size
+
+    @property
+    def read_size(self) -> int:
+        """Width of the concatenated read vectors [r^1 … r^R]: R·W."""
+        return self.read_heads * self.word_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict, for checkpoints (``DNCConfig.from_dict`` reverses it)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DNCConfig:
+        """Rebuild a config saved by ``to_dict``; unknown keys are an error."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(
+                f"unknown DNCConfig fields {unknown}: the checkpoint comes from another version"
+            )
+        return cls(**data)

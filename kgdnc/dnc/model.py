@@ -1,0 +1,278 @@
+"""The DNC (controller + memory, unrolled over time) and an LSTM baseline.
+
+Shapes: B batch, T time steps, I input width, O output width, L controller
+layers, H hidden units per layer, N slots, W word width, R read heads.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from kgdnc.dnc.config import DNCConfig
+from kgdnc.dnc.interface import split_interface
+from kgdnc.dnc.memory import access_step
+from kgdnc.dnc.state import (
+    ControllerState,
+    DNCState,
+    LSTMState,
+    initial_access_state,
+)
+from kgdnc.errors import UserError
+
+
+class MemoryTrace(NamedTuple):
+    """What the memory did at every step, for plots and inspection.
+
+    Attributes:
+        write_weights: (B, T, N) [w^w_t].
+        read_weights: (B, T, R, N) [w^r_t].
+        usage: (B, T, N) [u_t].
+        read_modes: (B, T, R, 3) [π_t]: backward, content, forward.
+        write_gate: (B, T) [g^w_t].
+        allocation_gate: (B, T) [g^a_t].
+        free_gates: (B, T, R) [f_t].
+    """
+
+    write_weights: Tensor
+    read_weights: Tensor
+    usage: Tensor
+    read_modes: Tensor
+    write_gate: Tensor
+    allocation_gate: Tensor
+    free_gates: Tensor
+
+
+def _check_input(x: Tensor, input_size: int) -> None:
+    if x.dim() != 3 or x.shape[-1] != input_size:
+        raise UserError(
+            f"DNC input must have shape (B, T, {input_size}), got {tuple(x.shape)}: "
+            "reshape the batch or fix DNCConfig.input_size"
+        )
+
+
+class DNC(nn.Module):
+    """Differentiable Neural Computer (Graves et al. 2016).
+
+    The controller sees χ_t = [x_t; r^1_{t-1} … r^R_{t-1}] (the previous
+    step's reads), emits h_t (all layers concatenated, L·H), the interface
+    ξ_t = W_ξ h_t and v_t = W_y h_t; the output is y_t = v_t + W_r [r^1_t … r^R_t].
+    No parameter's shape depends on N: pick the memory size per call with
+    ``initial_state(batch_size, memory_size)``.
+
+    Call: ``y, state = model(x, state=None)`` with x (B, T, I), y (B, T, O).
+    """
+
+    def __init__(self, config: DNCConfig) -> None:
+        super().__init__()
+        self.config = config
+        i, h, n_layers = config.input_size, config.hidden_size, config.num_layers
+        reads = config.read_size
+        gates = 4 * h if config.controller == "lstm" else h
+        # χ_t = [x_t; r_{t-1}] reaches every layer (the paper's deep LSTM); the x
+        # part is projected for all steps at once, the read part step by step.
+        self.weight_x = nn.Parameter(torch.empty(n_layers * gates, i))
+        self.weight_r = nn.Parameter(torch.empty(n_layers * gates, reads))
+        self.bias = nn.Parameter(torch.empty(n_layers * gates))
+        # layer l also sees h^{l-1}_t (l ≥ 1) and, for an LSTM, its own h^l_{t-1}
+        self.weight_below: nn.Parameter | None = None
+        self.weight_h: nn.Parameter | None = None
+        if n_layers > 1:
+            self.weight_below = nn.Parameter(torch.empty(n_layers - 1, gates, h))
+        if config.controller == "lstm":
+            self.weight_h = nn.Parameter(torch.empty(n_layers, gates, h))
+        self.interface = nn.Linear(config.controller_output_size, config.interface_size)
+        self.output_v = nn.Linear(config.controller_output_size, config.output_size)  # W_y
+        self.output_r = nn.Linear(reads, config.output_size, bias=False)  # W_r
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform(±1/sqrt(H)) controller weights, forget-gate bias 1."""
+        bound = 1.0 / math.sqrt(self.config.hidden_size)
+        for weight in self._controller_weights():
+            nn.init.uniform_(weight, -bound, bound)
+        if self.config.controller == "lstm":
+            h = self.config.hidden_size
+            with torch.no_grad():
+                self.bias.view(self.config.num_layers, 4, h)[:, 1].fill_(1.0)
+        self.interface.reset_parameters()
+        self.output_v.reset_parameters()
+        self.output_r.reset_parameters()
+
+    def _controller_weights(self) -> list[nn.Parameter]:
+        weights = [self.weight_x, self.weight_r, self.bias, self.weight_below, self.weight_h]
+        return [w for w in weights if w is not None]
+
+    def initial_state(self, batch_size: int, memory_size: int | None = None) -> DNCState:
+        """All-zero state for ``batch_size`` sequences and N = ``memory_size`` slots
+        (default ``config.memory_size``), on the weights' device and dtype."""
+        cfg = self.config
+        n = cfg.memory_size if memory_size is None else memory_size
+        if not isinstance(n, int) or n < 1:
+            raise UserError(f"memory size must be a positive integer, got {n!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise UserError(f"batch size must be a positive integer, got {batch_size!r}")
+        like = self.weight_x
+        layers = cfg.num_layers if cfg.controller == "lstm" else 0
+        zeros = like.new_zeros(layers, batch_size, cfg.hidden_size)
+        controller = ControllerState(zeros, zeros.clone())
+        access = initial_access_state(
+            batch_size,
+            n,
+            cfg.word_size,
+            cfg.read_heads,
+            cfg.link_sparsity,
+            dtype=like.dtype,
+            device=like.device,
+        )
+        return DNCState(controller, access)
+
+    def forward(self, x: Tensor, state: DNCState | None = None) -> tuple[Tensor, DNCState]:
+        """Run T steps.
+
+        Args:
+            x: (B, T, I) inputs [x_t].
+            state: the state to start from; ``None``: ``initial_state(B)``.
+
+        Returns:
+            y (B, T, O) [y_t] and the state after the last step.
+        """
+        y, state, _ = self._unroll(x, state, record=False)
+        return y, state
+
+    def trace(
+        self, x: Tensor, state: DNCState | None = None
+    ) -> tuple[Tensor, DNCState, MemoryTrace]:
+        """Like ``forward``, and also return what the memory did at every step."""
+        y, state, trace = self._unroll(x, state, record=True)
+        assert trace is not None
+        return y, state, trace
+
+    def _controller_step(
+        self, gates_x: Tensor, reads_prev: Tensor, ctrl: ControllerState
+    ) -> tuple[Tensor, ControllerState]:
+        """One controller step: (B, L·4H) x-projection + (B, R·W) reads -> h_t (B, L·H)."""
+        cfg = self.config
+        hsize, n_layers = cfg.hidden_size, cfg.num_layers
+        gates_all = torch.addmm(gates_x, reads_prev, self.weight_r.t())
+        lstm = cfg.controller == "lstm"
+        width = 4 * hsize if lstm else hsize
+        hs: list[Tensor] = []
+        cs: list[Tensor] = []
+        below: Tensor | None = None
+        for layer in range(n_layers):
+            pre = gates_all[:, layer * width : (layer + 1) * width]
+            if below is not None and self.weight_below is not None:
+                pre = torch.addmm(pre, below, self.weight_below[layer - 1].t())
+            if self.weight_h is None:
+                below = torch.tanh(pre)
+                hs.append(below)
+                continue
+            pre = torch.addmm(pre, ctrl.h[layer], self.weight_h[layer].t())
+            if cfg.lstm_grad_clip is not None and pre.requires_grad:
+                clip = cfg.lstm_grad_clip
+                pre.register_hook(lambda grad, c=clip: grad.clamp(-c, c))
+            sig = torch.sigmoid(pre[:, : 3 * hsize])
+            cell = torch.tanh(pre[:, 3 * hsize :])
+            c = torch.addcmul(sig[:, hsize : 2 * hsize] * ctrl.c[layer], sig[:, :hsize], cell)
+            below = sig[:, 2 * hsize :] * torch.tanh(c)
+            hs.append(below)
+            cs.append(c)
+        out = hs[0] if n_layers == 1 else torch.cat(hs, dim=-1)
+        if lstm:
+            return out, ControllerState(torch.stack(hs), torch.stack(cs))
+        return out, ctrl
+
+    def _unroll(
+        self, x: Tensor, state: DNCState | None, record: bool
+    ) -> tuple[Tensor, DNCState, MemoryTrace | None]:
+        cfg = self.config
+        _check_input(x, cfg.input_size)
+        b, steps, _ = x.shape
+        if state is None:
+            state = self.initial_state(b)
+        elif state.access.memory.shape[0] != b:
+            raise UserError(
+                f"state batch size {state.access.memory.shape[0]} differs from input batch "
+                f"size {b}: build the state with initial_state({b}, ...)"
+            )
+        clip = cfg.controller_clip
+        ctrl, access = state
+        # (B, L·4H) per step; unbind once (indexing per step would make autograd
+        # build a zero (B, T, L·4H) gradient at every step)
+        gates_x = F.linear(x, self.weight_x, self.bias).unbind(1)
+        outputs: list[Tensor] = []
+        reads: list[Tensor] = []
+        records: list[tuple[Tensor, ...]] = []
+        for t in range(steps):
+            reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
+            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl)
+            xi = self.interface(h)  # (B, S) [ξ_t]
+            if clip is not None:
+                xi = xi.clamp(-clip, clip)
+            iface = split_interface(xi, cfg)
+            access = access_step(access, iface, cfg)
+            outputs.append(h)
+            reads.append(access.read_vectors.reshape(b, cfg.read_size))
+            if record:
+                records.append(
+                    (
+                        access.write_weights,
+                        access.read_weights,
+                        access.usage,
+                        iface.read_modes,
+                        iface.write_gate.squeeze(-1),
+                        iface.allocation_gate.squeeze(-1),
+                        iface.free_gates,
+                    )
+                )
+        if steps == 0:
+            return x.new_zeros(b, 0, cfg.output_size), DNCState(ctrl, access), None
+        v = self.output_v(torch.stack(outputs, dim=1))  # (B, T, O) [v_t]
+        if clip is not None:
+            v = v.clamp(-clip, clip)
+        y = v + self.output_r(torch.stack(reads, dim=1))  # y_t = v_t + W_r r_t
+        trace = None
+        if record:
+            columns = zip(*records, strict=True)
+            trace = MemoryTrace(*(torch.stack(items, dim=1) for items in columns))
+        return y, DNCState(ctrl, access), trace
+
+
+class LSTMBaseline(nn.Module):
+    """The paper's LSTM comparison: a deep LSTM with the DNC's call signature.
+
+    Uses ``config.input_size``, ``output_size``, ``hidden_size`` and ``num_layers``
+    (memory fields are ignored). ``y, state = model(x, state=None)`` with
+    x (B, T, I), y (B, T, O). With ``config.lstm_grad_clip`` the gradient of
+    the LSTM outputs is clipped (nn.LSTM fuses its gates, so the hook sits on h).
+    """
+
+    def __init__(self, config: DNCConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.lstm = nn.LSTM(
+            config.input_size, config.hidden_size, config.num_layers, batch_first=True
+        )
+        self.output = nn.Linear(config.hidden_size, config.output_size)
+
+    def initial_state(self, batch_size: int, memory_size: int | None = None) -> LSTMState:
+        """Zero (L, B, H) states; ``memory_size`` is accepted and ignored."""
+        like = self.output.weight
+        zeros = like.new_zeros(self.config.num_layers, batch_size, self.config.hidden_size)
+        return LSTMState(zeros, zeros.clone())
+
+    def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[Tensor, LSTMState]:
+        """x (B, T, I) -> y (B, T, O) and the final state."""
+        _check_input(x, self.config.input_size)
+        if state is None:
+            state = self.initial_state(x.shape[0])
+        h, (hn, cn) = self.lstm(x, (state.h, state.c))
+        clip = self.config.lstm_grad_clip
+        if clip is not None and h.requires_grad:
+            h.register_hook(lambda grad: grad.clamp(-clip, clip))
+        return self.output(h), LSTMState(hn, cn)
