@@ -4,7 +4,9 @@ Each computes exactly what its plain counterpart in ``addressing`` computes
 (tests compare values and gradients, and run ``gradcheck`` on them), with
 fewer passes over the big tensors and less saved for backward: autograd on
 the plain formulas keeps several (B, N, N) or (B, N, W) intermediates per
-step; these keep only their inputs, which the step keeps alive anyway.
+step; these keep only their inputs, which the step keeps alive anyway, and
+build each (B, N, W) or (B, N, N) result in one buffer with in-place steps
+(every fresh large buffer costs page faults and a pass over memory).
 
 Shapes: B batch, N slots, W word width, R read heads, K links kept per row.
 """
@@ -89,8 +91,9 @@ class EraseWrite(torch.autograd.Function):
         ctx: Any, memory_prev: Tensor, write_weights: Tensor, erase: Tensor, write_vector: Tensor
     ) -> Tensor:
         ww = write_weights.unsqueeze(-1)  # (B, N, 1)
-        keep = torch.baddbmm(torch.ones_like(memory_prev), ww, erase.unsqueeze(1), alpha=-1.0)
-        memory = keep.mul_(memory_prev).baddbmm_(ww, write_vector.unsqueeze(1))
+        # one (B, N, W) buffer: −w eᵀ, then 1 − w eᵀ, then ∘ M_{t-1}, then + w vᵀ
+        memory = torch.bmm(ww, erase.neg().unsqueeze(1)).add_(1.0)
+        memory.mul_(memory_prev).baddbmm_(ww, write_vector.unsqueeze(1))
         ctx.save_for_backward(memory_prev, write_weights, erase, write_vector)
         return memory
 
@@ -100,8 +103,7 @@ class EraseWrite(torch.autograd.Function):
         memory_prev, write_weights, erase, write_vector = ctx.saved_tensors
         ww = write_weights.unsqueeze(-1)  # (B, N, 1)
         grad_times_prev = grad * memory_prev  # (B, N, W)
-        keep = torch.baddbmm(torch.ones_like(grad), ww, erase.unsqueeze(1), alpha=-1.0)
-        grad_memory = keep.mul_(grad)  # G ∘ (1 − w eᵀ)
+        grad_memory = torch.bmm(ww, erase.neg().unsqueeze(1)).add_(1.0).mul_(grad)  # G ∘ (1 − w eᵀ)
         # dw[n] = Σ_w G[n,w] (v[w] − M'[n,w] e[w])
         grad_write = torch.bmm(grad, write_vector.unsqueeze(-1)).squeeze(-1)
         grad_write -= torch.bmm(grad_times_prev, erase.unsqueeze(-1)).squeeze(-1)
@@ -201,8 +203,7 @@ class CosineContent(torch.autograd.Function):
         # |x| has gradient x / |x| (0 at x = 0)
         mem_scale = torch.where(mem_norms > 0, grad_mem_norms / mem_norms, 0.0)
         key_scale = torch.where(key_norms > 0, grad_key_norms / key_norms, 0.0)
-        grad_memory = torch.baddbmm(
-            memory * mem_scale.unsqueeze(-1), grad_dots.transpose(1, 2), keys
-        )
-        grad_keys = torch.baddbmm(keys * key_scale.unsqueeze(-1), grad_dots, memory)
+        grad_memory = torch.bmm(grad_dots.transpose(1, 2), keys)
+        grad_memory.addcmul_(memory, mem_scale.unsqueeze(-1))
+        grad_keys = torch.bmm(grad_dots, memory).addcmul_(keys, key_scale.unsqueeze(-1))
         return grad_memory, grad_keys, grad_strengths, None

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kgdnc.dnc import addressing
-from kgdnc.dnc.fused import DenseLinkRead, EraseWrite
+from kgdnc.dnc.fused import CosineContent, DenseLinkRead, EraseWrite
 from kgdnc.dnc.state import DenseLinks
 
 EPS = 1e-6
@@ -212,3 +212,42 @@ def test_sharpen_keeps_mass_and_concentrates() -> None:
     assert sharp[0, 0, 1] > d[0, 0, 1]
     empty = addressing.sharpen(torch.zeros(1, 1, 4, dtype=torch.float64), t([[2.0]]))
     assert torch.all(empty == 0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_fused_erase_write_and_content_match_the_formulas_in_values_and_gradients(
+    dtype: torch.dtype,
+) -> None:
+    gen = torch.Generator().manual_seed(1)
+    b, n, w, h = 2, 7, 5, 3
+
+    def leaf(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
+        x = torch.rand(*shape, generator=gen, dtype=torch.float64) * scale + shift
+        return x.to(dtype).requires_grad_()
+
+    memory, keys = leaf(b, n, w, scale=2, shift=-1), leaf(b, h, w, scale=2, shift=-1)
+    strengths, write = leaf(b, h, shift=1), leaf(b, n, scale=1 / n)
+    erase, vector = leaf(b, w), leaf(b, w, scale=2, shift=-1)
+    tol = {"atol": 1e-5, "rtol": 1e-4} if dtype == torch.float32 else {}
+
+    def plain_content(m: torch.Tensor, k: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        dots = torch.bmm(k, m.transpose(1, 2))
+        norms = k.norm(dim=-1).unsqueeze(-1) * m.norm(dim=-1).unsqueeze(1)
+        return torch.softmax(s.unsqueeze(-1) * dots / (norms + EPS), dim=-1)
+
+    cases = [
+        (EraseWrite.apply, addressing.erase_and_write, (memory, write, erase, vector)),
+        (
+            lambda m, k, s: CosineContent.apply(m, k, s, EPS),
+            plain_content,
+            (memory, keys, strengths),
+        ),
+    ]
+    for fused, plain, inputs in cases:
+        got, expected = fused(*inputs), plain(*inputs)
+        torch.testing.assert_close(got, expected, **tol)
+        weight = torch.randn(got.shape, generator=gen, dtype=torch.float64).to(dtype)
+        grads = torch.autograd.grad((got * weight).sum(), inputs)
+        ref_grads = torch.autograd.grad((expected * weight).sum(), inputs)
+        for g, ref in zip(grads, ref_grads, strict=True):
+            torch.testing.assert_close(g, ref, **tol)

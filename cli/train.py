@@ -1,0 +1,96 @@
+"""``kgdnc train``: train a DNC (or the LSTM baseline) on one of the paper's tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgdnc.cli.main import app, user_errors
+
+
+@app.command()
+@user_errors
+def train(
+    task: Annotated[
+        str | None, typer.Option(help="copy, traversal, shortest-path or inference.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="dnc, or lstm for the LSTM baseline (default: dnc).")
+    ] = None,
+    preset: Annotated[
+        str, typer.Option(help="paper (ED Table 2) or cpu (learns in hours on 2 cores).")
+    ] = "cpu",
+    max_steps: Annotated[
+        int | None, typer.Option(help="Stop at this many batches in all (resumes count on).")
+    ] = None,
+    max_time: Annotated[
+        str | None, typer.Option(help="Stop after HH:MM:SS of this invocation.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder for checkpoints and logs [runs/TASK-MODEL].")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from OUT/last.ckpt (step and lesson).")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of weights and episodes.")] = 0,
+    accelerator: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
+    devices: Annotated[str, typer.Option(help="Number of devices, or auto.")] = "1",
+    strategy: Annotated[str, typer.Option(help="auto or ddp (gloo on CPU).")] = "auto",
+    batch_size: Annotated[int | None, typer.Option(help="Override the preset's batch.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Override the preset's learning rate.")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="Override the preset's optimiser: rmsprop or adam.")
+    ] = None,
+    hidden_size: Annotated[
+        int | None, typer.Option(help="Override the controller's units per layer.")
+    ] = None,
+    layers: Annotated[int | None, typer.Option(help="Override the controller's layers.")] = None,
+    word_size: Annotated[int | None, typer.Option(help="Override W, the word width.")] = None,
+    read_heads: Annotated[int | None, typer.Option(help="Override R, the read heads.")] = None,
+    key_masking: Annotated[
+        bool | None, typer.Option(help="Masked content lookup (Csordás & Schmidhuber 2019).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="DataLoader workers generating episodes.")
+    ] = None,
+    memory_size: Annotated[
+        int | None, typer.Option(help="Override N, memory slots (the minimum when per episode).")
+    ] = None,
+    memory_sizing: Annotated[
+        str | None, typer.Option(help="fixed, or episode (at least one slot per input step).")
+    ] = None,
+    check_every: Annotated[
+        int | None, typer.Option(help="Batches between curriculum checks (default: the task's).")
+    ] = None,
+    eval_episodes: Annotated[
+        int | None, typer.Option(help="Episodes in each curriculum check.")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="torch CPU threads for this process (default: 1).")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option(help="Rich progress bar (off: one line per curriculum check).")
+    ] = True,
+) -> None:
+    """Train on a task's curriculum, with checkpoints (last.ckpt, best.ckpt) and logs in OUT."""
+    from kgdnc.training.run import RunOptions, train_run
+
+    overrides = dict(
+        batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
+        memory_sizing=memory_sizing, check_every=check_every, eval_episodes=eval_episodes,
+        hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
+        key_masking=key_masking, num_workers=workers,
+    )
+    options = RunOptions(
+        task=task, model=model, preset=preset, seed=seed,
+        out=out if out is not None else Path("runs") / f"{task or 'run'}-{model or 'dnc'}",
+        resume=resume, max_steps=max_steps, max_time=max_time,
+        accelerator=accelerator, devices=devices, strategy=strategy,
+        threads=threads, progress=progress,
+        overrides=tuple((k, v) for k, v in overrides.items() if v is not None),
+    )
+    result = train_run(options)
+    if result.is_global_zero:
+        typer.echo(result.summary())

@@ -1,0 +1,1 @@
+"""Trained models shipped with kgdnc (package data: ``*.ckpt`` and their README)."""

@@ -1,0 +1,198 @@
+"""Lightning callbacks of a training run.
+
+- :class:`CurriculumCallback`: after every curriculum check (a validation run
+  on a fresh set of episodes of the current lesson, every ``check_every``
+  batches) it hands the greedy episode accuracy to the curriculum, which
+  advances at the lesson's threshold. Its state (the curriculum and the
+  history of checks) lives in the checkpoint, so ``--resume`` continues at the
+  same lesson.
+- :class:`LessonProgressBar`: the rich progress bar, showing loss, accuracy,
+  lesson and examples seen.
+- :class:`CheckReporter`: one plain line per curriculum check (for logs of
+  background runs).
+- :class:`InvocationTimer`: Lightning's timer, counting this invocation only
+  (a resumed run gets the full ``--max-time`` again).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback, RichProgressBar, Timer
+
+if TYPE_CHECKING:
+    from kgdnc.tasks import Curriculum
+
+
+class CurriculumCallback(Callback):
+    """Advance the curriculum when the fresh evaluation set is answered well enough.
+
+    Args:
+        curriculum: the run's curriculum, shared with the data module (which
+            samples lessons from it).
+    """
+
+    def __init__(self, curriculum: Curriculum) -> None:
+        self.curriculum = curriculum
+        self.history: list[dict[str, Any]] = []
+        self._started = time.monotonic()
+        self._elapsed_before = 0.0
+
+    @property
+    def wall_time_s(self) -> float:
+        """Training wall time in seconds, over all invocations of the run."""
+        return self._elapsed_before + (time.monotonic() - self._started)
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._started = time.monotonic()
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        result = getattr(pl_module, "check_result", None)
+        if not result:
+            return
+        pl_module.check_result = None  # type: ignore[assignment]
+        accuracy = float(result["accuracy"])
+        if math.isnan(accuracy):
+            return
+        lesson = self.curriculum.position
+        # Every rank holds the same all-reduced accuracy, so every rank's
+        # curriculum takes the same decision.
+        advanced = bool(self.curriculum.update(accuracy))
+        record = {
+            "lesson": int(lesson) + 1,
+            "accuracy": accuracy,
+            "step_accuracy": float(result["step_accuracy"]),
+            "loss": result.get("loss"),
+            "episodes": int(result["episodes"]),
+            "passed": advanced or bool(self.curriculum.completed),
+            "completed": bool(self.curriculum.completed),
+            "step": int(trainer.global_step),
+            "examples": int(getattr(pl_module, "examples_seen", 0)),
+            "wall_time_s": round(self.wall_time_s, 1),
+        }
+        self.history.append(record)
+        pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        from kgdnc.training.checkpoint import META_KEY
+
+        meta = checkpoint.setdefault(META_KEY, {})
+        meta["curriculum"] = self.curriculum.state_dict()
+        meta["history"] = list(self.history)
+        meta["wall_time_s"] = round(self.wall_time_s, 1)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "curriculum": self.curriculum.state_dict(),
+            "history": list(self.history),
+            "wall_time_s": self.wall_time_s,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.curriculum.load_state_dict(state_dict["curriculum"])
+        self.history = list(state_dict.get("history", []))
+        self._elapsed_before = float(state_dict.get("wall_time_s", 0.0))
+        self._started = time.monotonic()
+
+
+class CheckReporter(Callback):
+    """Print one line per curriculum check: step, examples, lesson, accuracy, wall time."""
+
+    def __init__(self, curriculum_callback: CurriculumCallback, every_check: bool = True) -> None:
+        self.curriculum_callback = curriculum_callback
+        self.every_check = every_check
+        self._seen = 0
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        history = self.curriculum_callback.history
+        if trainer.sanity_checking or len(history) == self._seen or not trainer.is_global_zero:
+            return
+        self._seen = len(history)
+        record = history[-1]
+        if not (self.every_check or record["passed"]):
+            return
+        step_acc = record["step_accuracy"]
+        loss = record["loss"]
+        line = (
+            f"step {record['step']:>7} | examples {record['examples']:>9,} | "
+            f"lesson {record['lesson']}/{len(self.curriculum_callback.curriculum.lessons)} | "
+            f"acc {record['accuracy']:.3f}"
+            + (f" | step acc {step_acc:.3f}" if step_acc is not None else "")
+            + (f" | loss {loss:.3f}" if loss is not None else "")
+            + f" | {_clock(record['wall_time_s'])}"
+            + (" | PASSED" if record["passed"] else "")
+        )
+        print(line, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class LessonProgressBar(RichProgressBar):
+    """Rich progress bar with the loss, accuracy, lesson and examples seen; no version number."""
+
+    def get_metrics(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule
+    ) -> dict[str, int | str | float | dict[str, float]]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        for key in ("lesson", "examples"):
+            if key in metrics:
+                metrics[key] = int(float(metrics[key]))  # type: ignore[arg-type]
+        if "val/acc" in metrics:
+            metrics["check acc"] = metrics.pop("val/acc")
+        return metrics
+
+
+class InvocationTimer(Timer):
+    """``Timer`` whose limit counts this invocation only (its saved state is ignored)."""
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._offset = 0
+
+
+class StopWhenComplete(Callback):
+    """Stop training once the last lesson has been passed."""
+
+    def __init__(self, curriculum: Curriculum) -> None:
+        self.curriculum = curriculum
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.curriculum.completed and trainer.state.fn == "fit":
+            trainer.should_stop = True
+
+
+class HistoryWriter(Callback):
+    """Keep ``OUT/history.json`` (every curriculum check) up to date, on rank 0."""
+
+    def __init__(self, curriculum_callback: CurriculumCallback, out: Path) -> None:
+        self.curriculum_callback = curriculum_callback
+        self.out = Path(out)
+        self._written = -1
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        history = self.curriculum_callback.history
+        if not trainer.is_global_zero or trainer.fast_dev_run or len(history) == self._written:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".history.", suffix=".json", dir=self.out)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(history, handle, indent=1)
+        os.replace(tmp, self.out / "history.json")
+        self._written = len(history)

@@ -1,0 +1,149 @@
+"""The data module: endless training batches and fresh evaluation sets.
+
+Episodes are generated on the fly from the task's rules; nothing is stored.
+
+- Training: :class:`kgdnc.tasks.EpisodeStream`, endless; each episode's lesson
+  is drawn from the curriculum (the current lesson, or with probability
+  ``replay`` an earlier one); episode k of rank r is reproducible from the
+  run's seed, and a resumed run starts after the episodes already seen. With
+  workers, the curriculum's position is shared memory, so workers follow a
+  lesson change within a few batches.
+- Validation (the curriculum check): ``eval_episodes`` fresh episodes of the
+  current lesson only, a new set at every check (the check's number is part of
+  the seed), split over the ranks under DDP.
+
+Graph-task batches are :class:`kgdnc.tasks.Batch` (B, T, 92); interactive
+tasks (shortest path) yield the list of episodes itself, which the rollout
+plays step by step.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+from torch.utils.data import DataLoader, IterableDataset
+
+from kgdnc.training.presets import TrainConfig
+
+
+def mix_seed(*parts: int) -> int:
+    """A 63-bit seed from several integers (stable across processes and runs)."""
+    value = 0x9E3779B97F4A7C15
+    for part in parts:
+        value = (value ^ (int(part) & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9
+        value &= 0xFFFFFFFFFFFFFFFF
+        value ^= value >> 31
+    return value & 0x7FFFFFFFFFFFFFFF
+
+
+def batch_of(task: Any, episodes: Sequence[Any]) -> Any:
+    """Collate ``episodes`` for ``task``: a padded ``Batch``, or the list for interactive tasks."""
+    if task.interactive:
+        return list(episodes)
+    from kgdnc.tasks import collate
+
+    return collate(episodes)
+
+
+class CheckSet(IterableDataset):  # type: ignore[type-arg]
+    """A fresh evaluation set of the current lesson at every iteration.
+
+    Check ``c`` is episodes ``0 … n-1`` of ``EpisodeStream(epoch=c)``, all of the
+    lesson being trained (no replay), so a check is reproducible. Under DDP rank
+    ``r`` of ``w`` makes episodes ``i ≡ r (mod w)``.
+    """
+
+    def __init__(
+        self, task: Any, curriculum: Any, episodes: int, batch_size: int, seed: int,
+        rank: int = 0, world_size: int = 1,
+    ) -> None:
+        self.task = task
+        self.curriculum = curriculum
+        self.episodes = episodes
+        self.batch_size = batch_size
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.checks = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        from kgdnc.tasks import EpisodeStream
+
+        lesson = self.curriculum.lesson
+        stream = EpisodeStream(self.task, lambda rng: lesson, self.seed, epoch=self.checks)
+        self.checks += 1
+        mine = list(range(self.rank, self.episodes, self.world_size))
+        for start in range(0, len(mine), self.batch_size):
+            chunk = mine[start : start + self.batch_size]
+            yield batch_of(self.task, [stream.episode(i) for i in chunk])
+
+
+def _passthrough(item: Any) -> Any:
+    return item
+
+
+class EpisodeDataModule(pl.LightningDataModule):
+    """Training stream and curriculum checks of one task.
+
+    Args:
+        config: the run's :class:`TrainConfig`.
+        curriculum: shared with the curriculum callback, which advances it.
+    """
+
+    def __init__(self, config: TrainConfig, curriculum: Any) -> None:
+        super().__init__()
+        from kgdnc.tasks import get_task
+
+        self.config = config
+        self.task = get_task(config.task)
+        self.curriculum = curriculum
+        self._check_set: CheckSet | None = None
+        self._checks_done = 0
+
+    def _rank(self) -> tuple[int, int, int]:
+        trainer = self.trainer
+        if trainer is None:
+            return 0, 1, 0
+        return trainer.global_rank, trainer.world_size, int(trainer.global_step)
+
+    def train_dataloader(self) -> DataLoader:  # type: ignore[type-arg]
+        from kgdnc.tasks import EpisodeStream
+
+        rank, _, step = self._rank()
+        batch = self.config.batch_size
+        # Episode k of this rank's stream is reproducible; a resumed run starts
+        # after the episodes it has already seen.
+        stream = EpisodeStream(
+            self.task, self.curriculum, self.config.seed, rank=rank, start=step * batch
+        )
+        workers = self.config.num_workers
+        return DataLoader(
+            stream, batch_size=batch, num_workers=workers,
+            collate_fn=functools.partial(batch_of, self.task), persistent_workers=workers > 0,
+        )
+
+    def val_dataloader(self) -> DataLoader:  # type: ignore[type-arg]
+        rank, world, _ = self._rank()
+        if self._check_set is None:
+            eval_batch = min(self.config.eval_episodes, max(self.config.batch_size, 32))
+            self._check_set = CheckSet(
+                self.task, self.curriculum, self.config.eval_episodes, eval_batch,
+                seed=mix_seed(self.config.seed, 0xC4EC), rank=rank, world_size=world,
+            )
+            self._check_set.checks = self._checks_done
+        return DataLoader(self._check_set, batch_size=None, num_workers=0, collate_fn=_passthrough)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The number of curriculum checks made, so a resumed run draws new check sets."""
+        checks = self._check_set.checks if self._check_set is not None else self._checks_done
+        return {"checks": checks}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._checks_done = int(state_dict.get("checks", 0))
+        if self._check_set is not None:
+            self._check_set.checks = self._checks_done
+
+

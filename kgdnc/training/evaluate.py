@@ -1,0 +1,251 @@
+"""Load a trained checkpoint and measure it on fresh episodes (``kgdnc eval``).
+
+Episode ``i`` of an evaluation is made from ``random.Random(mix_seed(seed, i))``
+at the chosen lesson (or on the chosen graph), so the same command gives the
+same figures. Reported: episode accuracy (every answer step right; shortest
+path: a minimal-length walk), per-step accuracy, and both by path length
+(traversal, shortest path), relation length (inference) or sequence length (copy).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kgdnc.errors import KgdncError, UserError
+from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+from kgdnc.training.data import batch_of, mix_seed
+
+
+@dataclass
+class Trained:
+    """A checkpoint loaded for use.
+
+    Attributes:
+        module: the ``GraphTaskModule`` in eval mode, on the CPU.
+        meta: the checkpoint's ``kgdnc`` metadata (configs, curriculum, history).
+        path: where it came from.
+    """
+
+    module: Any
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def task(self) -> str:
+        return str(self.meta["task"])
+
+    @property
+    def lesson(self) -> int:
+        """The curriculum lesson the run was on (1-based)."""
+        curriculum = self.meta.get("curriculum") or {}
+        return int(curriculum.get("position", self.meta.get("lesson", 0))) + 1
+
+
+def load_trained(path: str | os.PathLike[str]) -> Trained:
+    """Rebuild the network of a checkpoint from the checkpoint alone (no pickled code runs).
+
+    Raises:
+        UserError: missing, corrupt or foreign file; weights that do not fit
+            the stored configuration.
+    """
+    from kgdnc.training.module import GraphTaskModule
+
+    file = Path(path)
+    data = read_checkpoint(file)
+    meta = checkpoint_meta(data, file)
+    try:
+        module = GraphTaskModule(meta["train_config"], meta["model_config"])
+    except (TypeError, ValueError) as exc:
+        raise UserError(
+            f"{str(file)!r} holds a configuration this kgdnc cannot build ({exc})"
+        ) from None
+    state = data["state_dict"]
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(
+            f"{str(file)!r}: weights do not match the stored configuration ({first})"
+        ) from None
+    module.on_load_checkpoint(data)
+    module.eval()
+    return Trained(module, meta, file)
+
+
+@dataclass
+class EvalReport:
+    """Accuracy of a checkpoint on one evaluation set."""
+
+    model_path: str
+    task: str
+    trained_task: str
+    lesson: int | None
+    graph: str | None
+    episodes: int
+    accuracy: float
+    step_accuracy: float
+    memory_size: int | None
+    seed: int
+    by_length: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model_path,
+            "task": self.task,
+            "trained_task": self.trained_task,
+            "lesson": self.lesson,
+            "graph": self.graph,
+            "episodes": self.episodes,
+            "accuracy": self.accuracy,
+            "step_accuracy": self.step_accuracy,
+            "memory_size": self.memory_size,
+            "seed": self.seed,
+            "by_length": {str(k): v for k, v in sorted(self.by_length.items())},
+        }
+
+    def table(self) -> Any:
+        """A rich table: overall figures, then one row per length."""
+        from rich.table import Table
+
+        where = f"graph {self.graph}" if self.graph else f"lesson {self.lesson}"
+        table = Table(title=f"{self.task} — {where} — {self.episodes} episodes")
+        table.add_column("length", justify="right")
+        table.add_column("episodes", justify="right")
+        table.add_column("episode accuracy", justify="right")
+        table.add_column("per-step accuracy", justify="right")
+        for length, row in sorted(self.by_length.items()):
+            table.add_row(
+                str(length), str(int(row["episodes"])), f"{row['accuracy']:.1%}",
+                f"{row['step_accuracy']:.1%}",
+            )
+        table.add_row(
+            "all", str(self.episodes), f"{self.accuracy:.1%}", f"{self.step_accuracy:.1%}",
+            style="bold",
+        )
+        return table
+
+
+def _load_graph(name: str) -> Any:
+    try:
+        from kgdnc import graphs
+    except ImportError as exc:  # pragma: no cover - depends on the installed package
+        raise KgdncError(f"graph support is unavailable ({exc}); reinstall kgdnc") from None
+    load = getattr(graphs, "load", None)
+    if load is None:
+        raise KgdncError("this kgdnc has no graph store (kgdnc.graphs.load); evaluate by --lesson")
+    return load(name).to_networkx()
+
+
+def evaluate(
+    model_path: str | os.PathLike[str],
+    task: str | None = None,
+    lesson: int | None = None,
+    graph: str | None = None,
+    episodes: int = 200,
+    memory_size: int | None = None,
+    seed: int = 1234,
+    batch_size: int = 32,
+) -> EvalReport:
+    """Measure a checkpoint on ``episodes`` fresh episodes.
+
+    Args:
+        model_path: a checkpoint written by ``kgdnc train``.
+        task: the task to test (default: the one it was trained on).
+        lesson: 1-based lesson of the task's curriculum (default: the run's
+            current lesson for its own task, else lesson 1); exclusive with ``graph``.
+        graph: name of a stored or bundled graph to draw the episodes from
+            (at the last lesson's path lengths unless ``lesson`` is given).
+        episodes: number of episodes.
+        memory_size: N at test time (default: as in training).
+        seed: seed of the episodes.
+        batch_size: episodes per forward pass.
+
+    Raises:
+        UserError: bad arguments or checkpoint.
+    """
+    from kgdnc.tasks import get_task
+    from kgdnc.training.presets import TASKS
+
+    if episodes < 1:
+        raise UserError(f"--episodes must be at least 1, got {episodes}")
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    if memory_size is not None and memory_size < 1:
+        raise UserError(f"--memory-size must be at least 1, got {memory_size}")
+    if task is not None and task not in TASKS:
+        raise UserError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    trained = load_trained(model_path)
+    name = task or trained.task
+    if (name == "copy") != (trained.task == "copy"):
+        raise UserError(
+            f"a model trained on {trained.task} cannot be tested on {name} (different encodings)"
+        )
+    spec = get_task(name)
+    lessons = spec.lessons
+    if graph is not None and lesson is not None:
+        raise UserError("pass --lesson or --graph, not both")
+    if lesson is None:
+        lesson = trained.lesson if name == trained.task and graph is None else len(lessons)
+        lesson = min(lesson, len(lessons))
+        if graph is None and name != trained.task:
+            lesson = 1
+    if not 1 <= lesson <= len(lessons):
+        raise UserError(f"--lesson {lesson} is outside 1-{len(lessons)} for {name}")
+    nx_graph = _load_graph(graph) if graph is not None else None
+
+    module = trained.module
+    if name != trained.task:
+        module.task = spec
+    module.memory_size_override = memory_size
+    chosen = lessons[lesson - 1]
+    rng = random.Random(mix_seed(seed, 0xD1CE))
+    module._rng = rng
+    totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    right_all = steps_right_all = steps_all = 0.0
+    with torch.no_grad():
+        for start in range(0, episodes, batch_size):
+            count = min(batch_size, episodes - start)
+            made = [
+                spec.make_episode(chosen, random.Random(mix_seed(seed, start + i)), graph=nx_graph)
+                for i in range(count)
+            ]
+            result = module.run_batch(batch_of(spec, made), explore=False)
+            scores = result.scores
+            for i, ep in enumerate(made):
+                length = int(ep.meta.get("length", 0))
+                row = totals[length]
+                row[0] += 1
+                row[1] += float(scores.episode_correct[i])
+                row[2] += float(scores.step_correct[i].sum())
+                row[3] += float(scores.answer_steps[i])
+            right_all += float(scores.episode_correct.float().sum())
+            steps_right_all += float(scores.step_correct.float().sum())
+            steps_all += float(scores.answer_steps.float().sum())
+    by_length = {
+        length: {
+            "episodes": row[0],
+            "accuracy": row[1] / row[0],
+            "step_accuracy": row[2] / row[3] if row[3] else 0.0,
+        }
+        for length, row in totals.items()
+    }
+    return EvalReport(
+        model_path=str(model_path),
+        task=name,
+        trained_task=trained.task,
+        lesson=None if graph is not None else lesson,
+        graph=graph,
+        episodes=episodes,
+        accuracy=right_all / episodes,
+        step_accuracy=steps_right_all / steps_all if steps_all else 0.0,
+        memory_size=memory_size,
+        seed=seed,
+        by_length=by_length,
+    )

@@ -1,0 +1,266 @@
+"""The LightningModule: a thin wrapper over the plain DNC (or the LSTM baseline).
+
+One shared :meth:`GraphTaskModule.step` serves training, validation and test:
+the loss is the cross-entropy summed over the nine digits of each answer step,
+summed over the episode's answer steps and averaged over episodes; the metrics
+are the greedy episode accuracy (every answer step right) and the per-step
+accuracy. Shortest path is interactive (see :mod:`kgdnc.training.rollout`):
+the network's own choices are fed back, and training mixes in the planner's
+moves (DAgger, β = 0.8).
+
+Shapes: B episodes, T steps, N memory slots.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+
+from kgdnc import __version__
+from kgdnc.dnc import DNC, DNCConfig, LSTMBaseline
+from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, OUTPUT_SIZE, TERMINATION_LABEL
+from kgdnc.training.checkpoint import FORMAT, FORMAT_VERSION, META_KEY
+from kgdnc.training.losses import Scores, greedy_scores, sequence_loss
+from kgdnc.training.presets import TrainConfig
+
+GRAPH_CODEC = {
+    "input_size": INPUT_SIZE, "output_size": OUTPUT_SIZE, "n_digits": N_DIGITS, "base": 10,
+    "labels": 1000, "termination": TERMINATION_LABEL,
+}
+
+
+def codec_of(task: Any) -> dict[str, Any]:
+    """What a checkpoint records of the task's encoding."""
+    if task.name == "copy":
+        return {"input_size": task.input_size, "output_size": task.output_size,
+                "bits": task.target_size}
+    return dict(GRAPH_CODEC)
+
+
+def network_config(config: TrainConfig) -> DNCConfig:
+    """The :class:`DNCConfig` of a training configuration (sizes from the task's codec)."""
+    from kgdnc.tasks import get_task
+
+    task = get_task(config.task)
+    return DNCConfig(
+        input_size=task.input_size,
+        output_size=task.output_size,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        controller=config.controller,  # type: ignore[arg-type]
+        word_size=config.word_size,
+        read_heads=config.read_heads,
+        memory_size=config.memory_size,
+        link_sparsity=config.link_sparsity,
+        key_masking=config.key_masking,
+        controller_clip=config.controller_clip,
+        lstm_grad_clip=config.lstm_grad_clip,
+    )
+
+
+def build_network(model: str, config: DNCConfig) -> nn.Module:
+    """``DNC(config)`` for ``model == "dnc"``, ``LSTMBaseline(config)`` for ``"lstm"``."""
+    return DNC(config) if model == "dnc" else LSTMBaseline(config)
+
+
+def round_up(value: int, multiple: int = 8) -> int:
+    """``value`` rounded up to a multiple of ``multiple``."""
+    return -(-value // multiple) * multiple
+
+
+class StepResult:
+    """Loss and greedy scores of one batch (plain holder, not a tensor container)."""
+
+    def __init__(self, loss: Tensor, scores: Scores, lengths: Tensor | None = None) -> None:
+        self.loss = loss
+        self.scores = scores
+        self.lengths = lengths
+
+
+class GraphTaskModule(pl.LightningModule):
+    """DNC or LSTM baseline trained on one task's episodes.
+
+    Args:
+        train_config: :class:`TrainConfig` as a plain dict.
+        model_config: :class:`DNCConfig` as a plain dict (default: derived
+            from ``train_config``).
+
+    Attributes:
+        network: the plain ``DNC`` / ``LSTMBaseline``.
+        lesson: the curriculum lesson being trained (0-based; set by the
+            curriculum callback, used in the logs and the ``val/progress`` score).
+        examples_seen: training episodes seen so far (all ranks).
+    """
+
+    def __init__(self, train_config: dict[str, Any], model_config: dict[str, Any] | None = None):
+        super().__init__()
+        config = TrainConfig.from_dict(train_config)
+        net_config = (
+            network_config(config) if model_config is None else DNCConfig.from_dict(model_config)
+        )
+        self.save_hyperparameters(
+            {"train_config": config.to_dict(), "model_config": net_config.to_dict()}
+        )
+        self.config = config
+        self.net_config = net_config
+        self.network = build_network(config.model, net_config)
+        from kgdnc.tasks import get_task
+
+        self.task = get_task(config.task)
+        self.lesson = 0
+        self.examples_seen = 0
+        self.memory_size_override: int | None = None
+        self._rng = random.Random(config.seed + 7919)
+        self._val_sums = torch.zeros(5, dtype=torch.float64)
+        self.check_result: dict[str, float] | None = None
+
+    # ------------------------------------------------------------------ model
+
+    def memory_size_for(self, steps: int) -> int:
+        """N for a batch whose longest episode has ``steps`` steps."""
+        if self.memory_size_override is not None:
+            return self.memory_size_override
+        if self.config.memory_sizing == "episode":
+            return max(self.config.memory_size, round_up(steps))
+        return self.config.memory_size
+
+    def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:
+        """x (B, T, 92) -> y (B, T, 90) and the state (memory sized for T)."""
+        if state is None:
+            state = self.network.initial_state(x.shape[0], self.memory_size_for(x.shape[1]))
+        return self.network(x, state)
+
+    # ------------------------------------------------------------------ steps
+
+    def run_batch(self, batch: Any, explore: bool) -> StepResult:
+        """Loss and greedy scores of ``batch``.
+
+        Args:
+            batch: a collated ``Batch`` (or, for interactive tasks, the list of
+                episodes the rollout plays).
+            explore: interactive tasks only: DAgger mixing (training) instead
+                of greedy moves (evaluation).
+        """
+        if self.task.interactive:
+            from kgdnc.training.rollout import rollout
+
+            return rollout(self, batch, explore=explore, rng=self._rng)
+        inputs, targets, mask = batch.inputs, batch.targets, batch.mask
+        y, _ = self(inputs)
+        loss = sequence_loss(y, targets, mask, self.task.step_loss)
+        with torch.no_grad():
+            scores = greedy_scores(y.detach(), targets, mask, self.task.step_correct)
+        return StepResult(loss, scores)
+
+    def step(self, batch: Any, stage: str) -> Tensor:
+        """The shared train/val/test step: loss, episode and per-step accuracy, logged."""
+        result = self.run_batch(batch, explore=stage == "train")
+        scores = result.scores
+        size = int(scores.episode_correct.shape[0])
+        episodes_right = scores.episode_correct.float().sum()
+        steps_right = scores.step_correct.float().sum()
+        steps = scores.answer_steps.float().sum()
+        acc = episodes_right / size
+        step_acc = steps_right / steps.clamp(min=1)
+        if stage == "train":
+            self.examples_seen += size * self.trainer.world_size
+            self.log("loss", result.loss.detach(), prog_bar=True, batch_size=size)
+            self.log("acc", acc, prog_bar=True, batch_size=size)
+            self.log("train/step_acc", step_acc, batch_size=size)
+            self.log("lesson", float(self.lesson + 1), prog_bar=True, batch_size=size)
+            self.log("examples", float(self.examples_seen), prog_bar=True, batch_size=size)
+        else:
+            sums = torch.tensor(
+                [float(episodes_right), float(size), float(steps_right), float(steps),
+                 float(result.loss) * size],
+                dtype=torch.float64,
+            )
+            self._val_sums = self._val_sums + sums
+            self.log(f"{stage}/loss", result.loss.detach(), batch_size=size, sync_dist=True)
+        return result.loss
+
+    def transfer_batch_to_device(
+        self, batch: Any, device: torch.device, dataloader_idx: int
+    ) -> Any:
+        if self.task.interactive:
+            return batch  # episodes with graphs: the rollout moves its tensors itself
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        return self.step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Tensor:
+        return self.step(batch, "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> Tensor:
+        return self.step(batch, "test")
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_sums = torch.zeros(5, dtype=torch.float64)
+
+    on_test_epoch_start = on_validation_epoch_start
+
+    def _epoch_scores(self, stage: str) -> None:
+        sums = self._val_sums.to(self.device)
+        if self.trainer.world_size > 1:
+            sums = self.trainer.strategy.reduce(sums, reduce_op="sum")
+        episodes = float(sums[1])
+        if episodes == 0:
+            return
+        acc = float(sums[0]) / episodes
+        step_acc = float(sums[2]) / max(float(sums[3]), 1.0)
+        self.check_result = {
+            "accuracy": acc,
+            "step_accuracy": step_acc,
+            "episodes": episodes,
+            "loss": float(sums[4]) / episodes,
+        }
+        self.log(f"{stage}/acc", acc, prog_bar=stage == "val")
+        self.log(f"{stage}/step_acc", step_acc)
+        if stage == "val":
+            # A score that only grows with progress: lesson index plus accuracy.
+            self.log("val/progress", float(self.lesson) + acc)
+
+    def on_validation_epoch_end(self) -> None:
+        self._epoch_scores("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._epoch_scores("test")
+
+    # ------------------------------------------------------------ optimiser
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        cfg = self.config
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(self.parameters(), lr=cfg.lr)
+        return torch.optim.RMSprop(
+            self.parameters(), lr=cfg.lr, alpha=cfg.rmsprop_decay, momentum=cfg.momentum, eps=1e-8
+        )
+
+    # ----------------------------------------------------------- checkpoint
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        meta = checkpoint.setdefault(META_KEY, {})
+        meta.update(
+            {
+                "format": FORMAT,
+                "version": FORMAT_VERSION,
+                "kgdnc_version": __version__,
+                "model": self.config.model,
+                "task": self.config.task,
+                "train_config": self.config.to_dict(),
+                "model_config": self.net_config.to_dict(),
+                "codec": codec_of(self.task),
+                "examples_seen": int(self.examples_seen),
+                "lesson": int(self.lesson),
+            }
+        )
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        meta = checkpoint.get(META_KEY, {})
+        self.examples_seen = int(meta.get("examples_seen", 0))
+        self.lesson = int(meta.get("lesson", 0))

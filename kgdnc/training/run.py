@@ -1,0 +1,319 @@
+"""One training run: build the task, curriculum, module and Trainer, fit, report.
+
+``kgdnc train`` calls :func:`train_run`. A run folder holds::
+
+    OUT/last.ckpt          every curriculum check and at the end (resume from it)
+    OUT/best.ckpt          highest lesson + accuracy so far
+    OUT/csv/version_K/     metrics.csv per invocation (K counts resumptions)
+    OUT/tensorboard/version_K/
+    OUT/history.json       every curriculum check: lesson, accuracy, step, examples, time
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kgdnc.errors import UserError
+from kgdnc.training.presets import TrainConfig, make_preset
+
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+STRATEGIES = ("auto", "ddp", "ddp_spawn", "single_device")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run (not what to learn: that is the :class:`TrainConfig`).
+
+    Attributes:
+        task, model, preset: choose the :class:`TrainConfig` (ignored on resume,
+            where the checkpoint's configuration is used; a differing explicit
+            task or model is an error).
+        seed: seed of the weights and episodes.
+        out: run folder.
+        resume: continue from ``out/last.ckpt``.
+        max_steps: stop at this global step (batches, counted over resumptions).
+        max_time: ``HH:MM:SS`` for this invocation.
+        accelerator, devices, strategy: Lightning's.
+        threads: ``torch.set_num_threads`` for this process (default 1: the
+            DNC's small operations run slower with more threads on shared cores).
+        progress: rich progress bar; off: one line per curriculum check.
+        overrides: (field, value) pairs applied to the preset.
+        fast_dev_run: Lightning's smoke test (a few batches, no checkpoints).
+        log_every: batches between logged training metrics.
+    """
+
+    task: str | None = None
+    model: str | None = None
+    preset: str = "cpu"
+    seed: int = 0
+    out: Path = Path("runs/run")
+    resume: bool = False
+    max_steps: int | None = None
+    max_time: str | None = None
+    accelerator: str = "auto"
+    devices: str = "1"
+    strategy: str = "auto"
+    threads: int | None = None
+    progress: bool = True
+    overrides: tuple[tuple[str, Any], ...] = ()
+    fast_dev_run: int | bool = False
+    log_every: int = 50
+
+
+@dataclass
+class TrainResult:
+    """What a run reached."""
+
+    out: Path
+    task: str
+    model: str
+    steps: int
+    examples: int
+    lesson: int
+    n_lessons: int
+    completed: bool
+    wall_time_s: float
+    last_checkpoint: Path | None
+    best_checkpoint: Path | None
+    is_global_zero: bool = True
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A short human summary (empty on DDP ranks other than 0)."""
+        if not self.is_global_zero:
+            return ""
+        status = (
+            "curriculum completed" if self.completed else f"lesson {self.lesson}/{self.n_lessons}"
+        )
+        last = self.history[-1] if self.history else None
+        acc = f", last check {last['accuracy']:.3f} on lesson {last['lesson']}" if last else ""
+        lines = [
+            f"{self.task} ({self.model}): {status}{acc}; {self.steps} steps, "
+            f"{self.examples:,} examples, {self.wall_time_s / 60:.1f} min",
+        ]
+        if self.last_checkpoint is not None:
+            lines.append(f"checkpoints: {self.last_checkpoint}"
+                         + (f", {self.best_checkpoint}" if self.best_checkpoint else ""))
+        return "\n".join(lines)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``HH:MM:SS`` (or ``DD:HH:MM:SS``) -> timedelta.
+
+    Raises:
+        UserError: any other form.
+    """
+    match = re.fullmatch(r"(?:(\d+):)?(\d+):(\d{1,2}):(\d{1,2})", text.strip())
+    if not match:
+        raise UserError(f"--max-time {text!r} is not HH:MM:SS; e.g. --max-time 01:30:00")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    if minutes >= 60 or seconds >= 60:
+        raise UserError(f"--max-time {text!r}: minutes and seconds must be below 60")
+    total = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if total.total_seconds() <= 0:
+        raise UserError("--max-time must be longer than 00:00:00")
+    return total
+
+
+def parse_devices(text: str) -> int | str:
+    """``--devices``: a positive count or ``auto``."""
+    if text == "auto":
+        return text
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise UserError(f"--devices {text!r} is not a positive number or auto")
+
+
+def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
+    if options.resume:
+        from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+
+        if not last.is_file():
+            raise UserError(
+                f"nothing to resume: {str(last)!r} does not exist; drop --resume or pick the --out "
+                "of an earlier run"
+            )
+        meta = checkpoint_meta(read_checkpoint(last), last)
+        config = TrainConfig.from_dict(meta["train_config"])
+        for name, given in (("task", options.task), ("model", options.model)):
+            if given is not None and given != getattr(config, name):
+                raise UserError(
+                    f"--{name} {given} differs from the run in {str(options.out)!r} "
+                    f"({getattr(config, name)}); drop --{name} or pick another --out"
+                )
+        if options.overrides:
+            names = ", ".join(f"--{k.replace('_', '-')}" for k, _ in options.overrides)
+            raise UserError(
+                f"{names} cannot change on --resume (the run's settings are in its checkpoint); "
+                "drop them or start a new run"
+            )
+        return config
+    if options.task is None:
+        raise UserError("--task is required: copy, traversal, shortest-path or inference")
+    if last.exists():
+        raise UserError(
+            f"{str(options.out)!r} already holds a run (last.ckpt); pass --resume to continue it "
+            "or choose another --out"
+        )
+    return make_preset(
+        options.preset, options.task, options.model or "dnc", seed=options.seed,
+        **dict(options.overrides),
+    )
+
+
+def make_curriculum(config: TrainConfig) -> Any:
+    """The task's curriculum with the configuration's threshold, check interval and replay."""
+    from kgdnc.tasks import Curriculum, get_task
+
+    task = get_task(config.task)
+    return Curriculum(
+        task.lessons,
+        threshold=config.threshold if config.threshold is not None else task.threshold,
+        check_every=config.check_every if config.check_every is not None else task.check_every,
+        replay=config.replay if config.replay is not None else task.replay,
+    )
+
+
+def train_run(options: RunOptions) -> TrainResult:
+    """Train as ``options`` say; see the module docstring for the run folder.
+
+    Raises:
+        UserError: bad options, a missing or foreign checkpoint to resume.
+    """
+    if options.accelerator not in ACCELERATORS:
+        raise UserError(
+            f"--accelerator {options.accelerator!r} is unknown; "
+            f"use one of {', '.join(ACCELERATORS)}"
+        )
+    if options.strategy not in STRATEGIES:
+        raise UserError(
+            f"--strategy {options.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}"
+        )
+    devices = parse_devices(options.devices)
+    max_time = parse_duration(options.max_time) if options.max_time is not None else None
+    if options.max_steps is not None and options.max_steps < 1:
+        raise UserError(f"--max-steps must be at least 1, got {options.max_steps}")
+    if options.threads is not None and options.threads < 1:
+        raise UserError(f"--threads must be at least 1, got {options.threads}")
+    out = Path(options.out)
+    last = out / "last.ckpt"
+    config = _resolve_config(options, last)
+
+    import logging
+    import warnings
+
+    import pytorch_lightning as pl
+    import torch
+    from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.loggers import CSVLogger
+
+    from kgdnc.training.callbacks import (
+        CheckReporter,
+        CurriculumCallback,
+        HistoryWriter,
+        InvocationTimer,
+        LessonProgressBar,
+        StopWhenComplete,
+    )
+    from kgdnc.training.checkpoint import SafeCheckpointIO
+    from kgdnc.training.data import EpisodeDataModule
+    from kgdnc.training.module import GraphTaskModule
+
+    # The DNC's many small operations gain nothing from intra-op threads and
+    # lose much when cores are shared: one thread per process unless told.
+    torch.set_num_threads(options.threads or 1)
+    for pattern in (
+        ".*does not have many workers.*",
+        ".*IterableDataset.*__len__.*",
+        ".*resuming from a checkpoint that ended before the epoch ended.*",
+        ".*Experiment logs directory.*exists and is not empty.*",
+        ".*Checkpoint directory.*exists and is not empty.*",
+        ".*GPU available but not used.*",
+        ".*LOCAL_RANK.*",
+        ".*overridden `transfer_batch_to_device`.*",
+        ".*isinstance\\(treespec, LeafSpec\\)`? is deprecated.*",
+    ):
+        warnings.filterwarnings("ignore", message=pattern)
+    # Lightning's banners and tips say nothing about this run.
+    for name in ("pytorch_lightning", "lightning_fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    pl.seed_everything(config.seed, verbose=False)
+
+    curriculum = make_curriculum(config)
+    module = GraphTaskModule(config.to_dict())
+    data = EpisodeDataModule(config, curriculum)
+    curriculum_cb = CurriculumCallback(curriculum)
+    callbacks: list[pl.Callback] = [
+        curriculum_cb,
+        CheckReporter(curriculum_cb, every_check=not options.progress),
+        StopWhenComplete(curriculum),
+        HistoryWriter(curriculum_cb, out),
+    ]
+    if not options.fast_dev_run:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=out, filename="best", monitor="val/progress", mode="max", save_top_k=1,
+                save_last=True, auto_insert_metric_name=False, enable_version_counter=False,
+            )
+        )
+    if options.progress:
+        callbacks.append(LessonProgressBar(leave=True))
+    if max_time is not None:
+        callbacks.append(InvocationTimer(duration=max_time, interval="step", verbose=False))
+
+    loggers: list[Any] = []
+    if not options.fast_dev_run:
+        loggers.append(CSVLogger(save_dir=out, name="csv"))
+        try:
+            from pytorch_lightning.loggers import TensorBoardLogger
+
+            loggers.append(
+                TensorBoardLogger(save_dir=out, name="tensorboard", default_hp_metric=False)
+            )
+        except ModuleNotFoundError:  # tensorboard is optional
+            pass
+
+    trainer = pl.Trainer(
+        accelerator=options.accelerator,
+        devices=devices,
+        strategy=options.strategy,
+        max_steps=options.max_steps if options.max_steps is not None else -1,
+        max_epochs=-1,
+        val_check_interval=curriculum.check_every,
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        gradient_clip_val=config.grad_clip if config.grad_clip > 0 else None,
+        log_every_n_steps=options.log_every,
+        callbacks=callbacks,
+        logger=loggers if loggers else False,
+        enable_progress_bar=options.progress,
+        enable_model_summary=False,
+        plugins=[SafeCheckpointIO()],
+        fast_dev_run=options.fast_dev_run,
+        use_distributed_sampler=False,
+    )
+    trainer.fit(
+        module, datamodule=data, ckpt_path=str(last) if options.resume else None, weights_only=True
+    )
+    if not options.fast_dev_run:
+        trainer.save_checkpoint(last, weights_only=False)
+    best = out / "best.ckpt"
+    return TrainResult(
+        out=out,
+        task=config.task,
+        model=config.model,
+        steps=int(trainer.global_step),
+        examples=int(module.examples_seen),
+        lesson=curriculum.position + 1,
+        n_lessons=len(curriculum.lessons),
+        completed=bool(curriculum.completed),
+        wall_time_s=curriculum_cb.wall_time_s,
+        last_checkpoint=last if last.exists() else None,
+        best_checkpoint=best if best.exists() else None,
+        is_global_zero=trainer.is_global_zero,
+        history=list(curriculum_cb.history),
+    )

@@ -1,0 +1,133 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from kgdnc.cli.main import app
+
+runner = CliRunner()
+
+TINY = [
+    "--hidden-size", "16", "--word-size", "8", "--read-heads", "2", "--memory-size", "16",
+    "--batch-size", "4", "--eval-episodes", "4", "--check-every", "2", "--threads", "1",
+    "--no-progress",
+]
+
+
+def _train(out, *extra):
+    return runner.invoke(app, ["train", "--out", str(out), *TINY, *extra])
+
+
+def test_train_then_eval_json(tmp_path):
+    out = tmp_path / "run"
+    result = _train(out, "--task", "traversal", "--max-steps", "2")
+    assert result.exit_code == 0, result.output
+    assert (out / "last.ckpt").exists() and (out / "best.ckpt").exists()
+    assert "lesson 1/14" in result.output
+
+    result = runner.invoke(
+        app, ["eval", "--model", str(out / "last.ckpt"), "--episodes", "6", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["episodes"] == 6
+    assert 0.0 <= report["accuracy"] <= 1.0
+    assert report["task"] == "traversal" and report["lesson"] == 1
+    assert sum(row["episodes"] for row in report["by_length"].values()) == 6
+
+    table = runner.invoke(
+        app, ["eval", "--model", str(out / "last.ckpt"), "--episodes", "4", "--lesson", "3",
+              "--memory-size", "40"]
+    )
+    assert table.exit_code == 0, table.output
+    assert "episode accuracy" in table.output and "lesson 3" in table.output
+
+
+def test_train_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "--task", "inference", "--max-steps", "2").exit_code == 0
+    result = runner.invoke(
+        app, ["train", "--out", str(out), "--resume", "--max-steps", "4", "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 steps" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--task", "sorting"], "unknown task"),
+        (["train", "--task", "traversal", "--model", "gru"], "unknown model"),
+        (["train", "--task", "traversal", "--preset", "huge"], "unknown preset"),
+        (["train", "--task", "traversal", "--max-time", "90 minutes"], "HH:MM:SS"),
+        (["train", "--task", "traversal", "--devices", "two"], "--devices"),
+        (["train", "--task", "traversal", "--strategy", "horovod"], "--strategy"),
+        (["train", "--task", "traversal", "--max-steps", "0"], "--max-steps"),
+        (["train"], "--task is required"),
+        (["eval", "--model", "missing.ckpt"], "does not exist"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")] if args[0] == "train"
+                           else args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_resume_without_run_and_corrupt_checkpoint_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "none"), "--resume"])
+    assert result.exit_code == 2 and "nothing to resume" in result.output
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"\x00" * 100)
+    result = runner.invoke(app, ["eval", "--model", str(bad)])
+    assert result.exit_code == 2 and "not a torch checkpoint" in result.output
+
+
+def test_eval_rejects_lesson_with_graph_and_bad_lesson(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "--task", "traversal", "--max-steps", "1").exit_code == 0
+    ckpt = str(out / "last.ckpt")
+    both = runner.invoke(app, ["eval", "--model", ckpt, "--lesson", "2", "--graph", "x"])
+    assert both.exit_code == 2 and "not both" in both.output
+    far = runner.invoke(app, ["eval", "--model", ckpt, "--lesson", "99"])
+    assert far.exit_code == 2 and "outside 1-14" in far.output
+    copy = runner.invoke(app, ["eval", "--model", ckpt, "--task", "copy"])
+    assert copy.exit_code == 2
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(tmp_path):
+    """Two gloo processes train a couple of steps and agree on the checkpoint."""
+    script = tmp_path / "kgdnc_cli.py"
+    script.write_text("from kgdnc.cli.main import app\n\nif __name__ == '__main__':\n    app()\n")
+    out = tmp_path / "ddp"
+    env = {**os.environ, "PL_DISABLE_FORK": "1", "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, str(script), "train", "--task", "traversal", "--out", str(out),
+           *TINY, "--max-steps", "2", "--accelerator", "cpu", "--devices", "2",
+           "--strategy", "ddp"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+
+    data = read_checkpoint(out / "last.ckpt")
+    assert data["global_step"] == 2
+    # 2 ranks x 4 episodes x 2 steps
+    assert checkpoint_meta(data)["examples_seen"] == 16
+
+
+@pytest.mark.slow
+def test_eval_on_a_bundled_graph(tmp_path):
+    out = tmp_path / "run"
+    assert _train(out, "--task", "traversal", "--max-steps", "1").exit_code == 0
+    result = runner.invoke(
+        app, ["eval", "--model", str(out / "last.ckpt"), "--graph", "london-underground",
+              "--episodes", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["graph"] == "london-underground" and report["episodes"] == 2

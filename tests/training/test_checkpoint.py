@@ -1,0 +1,83 @@
+import os
+
+import pytest
+import torch
+
+from kgdnc.errors import UserError
+from kgdnc.training.checkpoint import (
+    atomic_save,
+    checkpoint_meta,
+    export_checkpoint,
+    read_checkpoint,
+)
+from kgdnc.training.evaluate import load_trained
+
+
+class _Hostile:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_garbage_and_truncated_files_are_user_errors(tmp_path):
+    bad = tmp_path / "bad.ckpt"
+    bad.write_text("not a checkpoint")
+    with pytest.raises(UserError, match="not a torch checkpoint"):
+        read_checkpoint(bad)
+    good = tmp_path / "good.ckpt"
+    atomic_save({"x": torch.ones(1000)}, good)
+    half = tmp_path / "half.ckpt"
+    half.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(UserError):
+        read_checkpoint(half)
+    with pytest.raises(UserError, match="does not exist"):
+        read_checkpoint(tmp_path / "missing.ckpt")
+
+
+def test_pickled_code_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "x": _Hostile(str(marker))}, evil)
+    with pytest.raises(UserError, match="refused"):
+        read_checkpoint(evil)
+    assert not marker.exists()
+
+
+def test_foreign_checkpoint_is_a_user_error(tmp_path):
+    foreign = tmp_path / "foreign.ckpt"
+    atomic_save({"state_dict": {"w": torch.zeros(2)}}, foreign)
+    with pytest.raises(UserError, match="not a kgdnc checkpoint"):
+        checkpoint_meta(read_checkpoint(foreign), foreign)
+    with pytest.raises(UserError, match="not a kgdnc checkpoint"):
+        load_trained(foreign)
+
+
+def test_atomic_save_leaves_no_temporary_files(tmp_path):
+    path = atomic_save({"a": 1}, tmp_path / "sub" / "x.ckpt")
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.ckpt"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's private 0600
+
+
+def test_checkpoint_rebuilds_model_and_exports_slim(tiny_run, tmp_path):
+    result = tiny_run("traversal", max_steps=2)
+    last = result.last_checkpoint
+    data = read_checkpoint(last)
+    meta = checkpoint_meta(data, last)
+    assert meta["task"] == "traversal"
+    assert meta["model_config"]["input_size"] == 92
+    assert meta["codec"]["output_size"] == 90
+    assert meta["curriculum"]["position"] == 0
+    # configs are plain data: nothing but builtins and tensors in the file
+    assert isinstance(meta["train_config"], dict) and isinstance(meta["model_config"], dict)
+
+    slim = export_checkpoint(last, tmp_path / "slim.ckpt")
+    assert slim.stat().st_size < last.stat().st_size
+    a, b = load_trained(last).module, load_trained(slim).module
+    x = torch.zeros(1, 3, 92)
+    x[0, :, 5] = 1.0
+    assert torch.equal(a(x)[0], b(x)[0])
+    assert "optimizer_states" not in read_checkpoint(slim)

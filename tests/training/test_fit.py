@@ -1,0 +1,86 @@
+import json
+import random
+
+import pytest
+import torch
+
+from kgdnc.errors import UserError
+from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+
+
+@pytest.mark.parametrize(
+    "task, model",
+    [
+        ("traversal", "dnc"),
+        ("inference", "dnc"),
+        ("shortest-path", "dnc"),
+        ("copy", "dnc"),
+        ("traversal", "lstm"),
+        ("shortest-path", "lstm"),
+    ],
+)
+def test_fast_dev_run_trains_each_task(tiny_run, task, model):
+    result = tiny_run(task, model, fast_dev_run=2)
+    assert result.steps == 2
+    assert result.examples == 8
+    assert result.last_checkpoint is None  # fast_dev_run writes nothing
+    assert len(result.history) == 1  # the curriculum was checked
+    assert 0.0 <= result.history[0]["accuracy"] <= 1.0
+
+
+def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    # threshold 0: every check passes, so the lesson advances every 2 batches
+    first = tiny_run("traversal", out=out, max_steps=4, overrides=(("threshold", 0.0),))
+    assert (first.steps, first.lesson, first.examples) == (4, 3, 16)
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["curriculum"]["position"] == 2
+    assert meta["examples_seen"] == 16
+    assert read_checkpoint(out / "last.ckpt")["global_step"] == 4
+    # resumed checks draw new evaluation sets: the check counter is saved too
+    assert read_checkpoint(out / "last.ckpt")["EpisodeDataModule"] == {"checks": 2}
+
+    second = tiny_run(out=out, resume=True, max_steps=6)
+    assert (second.steps, second.lesson, second.examples) == (6, 4, 24)
+    # the resumed run's first check was on lesson 3, the lesson it stopped at
+    assert [h["lesson"] for h in second.history] == [1, 2, 3]
+    history = json.loads((out / "history.json").read_text())
+    assert [h["step"] for h in history] == [2, 4, 6]
+    assert (out / "best.ckpt").exists()
+    assert list((out / "csv").glob("version_*/metrics.csv"))
+
+
+def test_resume_and_new_run_guards(tiny_run, tmp_path):
+    with pytest.raises(UserError, match="nothing to resume"):
+        tiny_run(out=tmp_path / "none", resume=True)
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2)
+    with pytest.raises(UserError, match="already holds a run"):
+        tiny_run("traversal", out=out, max_steps=2)
+    with pytest.raises(UserError, match="differs"):
+        tiny_run("inference", out=out, resume=True)
+    with pytest.raises(UserError, match="cannot change on --resume"):
+        tiny_run(out=out, resume=True, overrides=(("lr", 0.1),))
+
+
+def test_shortest_path_rollout_scores_and_gradients():
+    from kgdnc.tasks import get_task
+    from kgdnc.training.module import GraphTaskModule
+    from kgdnc.training.presets import make_preset
+    from kgdnc.training.rollout import rollout
+
+    config = make_preset("cpu", "shortest-path", hidden_size=16, memory_size=16, word_size=8,
+                         read_heads=2)
+    module = GraphTaskModule(config.to_dict())
+    task = get_task("shortest-path")
+    episodes = [task.make_episode(task.lessons[3], random.Random(i)) for i in range(4)]
+    greedy = rollout(module, episodes, explore=False, rng=random.Random(0))
+    # greedy accuracy is the walks' own verdict; steps counted only where an optimal move exists
+    assert greedy.scores.episode_correct.shape == (4,)
+    assert (greedy.scores.answer_steps >= 1).all()
+    assert greedy.lengths.tolist() == [e.shortest_length for e in episodes]
+    trained = rollout(module, episodes, explore=True, rng=random.Random(0))
+    trained.loss.backward()
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert torch.isfinite(trained.loss) and trained.loss > 0

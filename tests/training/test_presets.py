@@ -1,0 +1,59 @@
+import pytest
+
+from kgdnc.errors import UserError
+from kgdnc.training.presets import TrainConfig, make_preset
+
+# ED Table 2: task -> (LSTM layers x units, batch, learning rate, N, W, R)
+ED_TABLE_2 = {
+    "shortest-path": (2, 256, 1, 3e-6, 128, 50, 5),
+    "traversal": (3, 256, 2, 1e-5, 256, 50, 5),
+    "inference": (3, 256, 32, 1e-5, 128, 50, 5),
+}
+
+
+@pytest.mark.parametrize("task", sorted(ED_TABLE_2))
+def test_paper_preset_is_ed_table_2(task):
+    c = make_preset("paper", task)
+    got = (c.num_layers, c.hidden_size, c.batch_size, c.lr, c.memory_size, c.word_size,
+           c.read_heads)
+    assert got == ED_TABLE_2[task]
+    assert c.optimizer == "rmsprop"
+    assert c.controller == "lstm"
+    assert c.lstm_grad_clip == 10.0
+    assert c.memory_sizing == "fixed"
+
+
+def test_cpu_preset_is_the_measured_setting():
+    c = make_preset("cpu", "traversal")
+    assert (c.hidden_size, c.num_layers, c.memory_size, c.word_size, c.read_heads) == (
+        128, 1, 64, 32, 4)
+    assert (c.batch_size, c.optimizer, c.lr, c.grad_clip) == (32, "adam", 1e-3, 10.0)
+
+
+def test_overrides_and_round_trip():
+    c = make_preset("cpu", "inference", "lstm", lr=3e-4, batch_size=8, seed=5)
+    assert (c.model, c.lr, c.batch_size, c.seed) == ("lstm", 3e-4, 8, 5)
+    assert TrainConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        (("gpu-farm", "traversal"), {}),
+        (("cpu", "sorting"), {}),
+        (("cpu", "traversal", "transformer"), {}),
+        (("cpu", "traversal"), {"optimizer": "sgd"}),
+        (("cpu", "traversal"), {"batch_size": 0}),
+        (("cpu", "traversal"), {"colour": "red"}),
+    ],
+)
+def test_bad_choices_are_user_errors(args, kwargs):
+    with pytest.raises(UserError):
+        make_preset(*args, **kwargs)
+
+
+def test_unknown_saved_field_is_a_user_error():
+    data = make_preset("cpu", "traversal").to_dict()
+    data["future_option"] = 1
+    with pytest.raises(UserError, match="unknown fields"):
+        TrainConfig.from_dict(data)
