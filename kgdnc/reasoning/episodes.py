@@ -209,7 +209,6 @@ def _focus(
                 sub = sample_subgraph(graph, max_triples, fallback, rng, connect=connect)
             except UserError:
                 raise _over_budget(max_triples) from None
-    sub = _in_graph_order(graph, sub)
     focus = Focus(
         nodes=sub.number_of_nodes(),
         triples=sub.number_of_edges(),
@@ -218,26 +217,6 @@ def _focus(
         relations_dropped=dropped,
     )
     return sub, focus
-
-
-def _in_graph_order(graph: nx.MultiDiGraph, sub: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """``sub`` rebuilt with its nodes and edges in ``graph``'s order.
-
-    A networkx sub-graph iterates its nodes in the order of the set it was made
-    from, which depends on the string hash seed; rebuilding keeps label draws
-    reproducible from the seed across processes.
-    """
-    kept = set(sub.nodes)
-    out = nx.MultiDiGraph()
-    order = [n for n in graph.nodes if n in kept]
-    for n in order:
-        out.add_node(n, **graph.nodes[n])
-    for u in order:
-        for v, edges in graph.succ[u].items():
-            if v in kept:
-                for k, d in edges.items():
-                    out.add_edge(u, v, key=k, **d)
-    return out
 
 
 def _over_budget(max_triples: int) -> UserError:
