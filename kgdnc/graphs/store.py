@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kgdnc import __version__
+from kgdnc.atomic import replace_folder
 from kgdnc.errors import KgdncError, UserError
-from kgdnc.graphs.export import current_umask
 from kgdnc.graphs.graph import KnowledgeGraph
 
 STORE_FORMAT = 1
@@ -147,28 +147,12 @@ def save(graph: KnowledgeGraph, name: str | None = None, *, force: bool = False)
         "kgdnc_version": __version__,
         "store_format": STORE_FORMAT,
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
-    old: Path | None = None
-    try:
+    with replace_folder(root, name) as tmp:
         _write_triples(graph, tmp)
         _write_nodes(graph, tmp)
         _write_relations(graph, tmp)
         _write_edge_attributes(graph, tmp)
         _write_meta(meta, tmp)
-        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes the folder private
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".old-{name}-", dir=root))
-            os.replace(final, old / name)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and (old / name).exists() and not final.exists():
-            os.replace(old / name, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return final
 
 

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -263,6 +262,7 @@ def save_model(
     Raises:
         UserError: invalid name, or the name is taken and ``force`` is off.
     """
+    from kgdnc.atomic import replace_folder
     from kgdnc.training.checkpoint import atomic_save
 
     validate_model_name(name)
@@ -271,24 +271,10 @@ def save_model(
     target = root / name
     if target.exists() and not force:
         raise UserError(f"model {name!r} already exists; pass --force or choose another --name")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
-    old: Path | None = None
-    try:
+    with replace_folder(root, name) as tmp:
         atomic_save(checkpoint, tmp / CHECKPOINT_FILE)
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n",
                                      encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=root))
-            os.replace(target, old / name)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and (old / name).exists() and not target.exists():
-            os.replace(old / name, target)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     entry = _workspace(name)
     assert entry is not None
     return entry
