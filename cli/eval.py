@@ -22,9 +22,19 @@ def eval_(
         int | None, typer.Option(help="Curriculum lesson (1-based) (default: the checkpoint's).")
     ] = None,
     graph: Annotated[
-        str | None, typer.Option(help="Stored or bundled graph to draw episodes from.")
+        str | None,
+        typer.Option(help="Stored or bundled graph: test on random queries of it instead."),
     ] = None,
-    episodes: Annotated[int, typer.Option(help="Number of episodes.")] = 200,
+    length: Annotated[
+        str | None,
+        typer.Option(
+            help="With --graph: walk, relation or shortest-path length, N or A-B "
+            "(default: traversal 1-7, shortest path 2-5, inference 2-4)."
+        ),
+    ] = None,
+    episodes: Annotated[
+        int, typer.Option(help="Number of episodes (with --graph: distinct queries).")
+    ] = 200,
     memory_size: Annotated[
         int | None, typer.Option(help="Memory slots N at test time (default: as trained).")
     ] = None,
@@ -35,18 +45,18 @@ def eval_(
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Episode accuracy, per-step accuracy and accuracy by path length."""
+    """Accuracy by path length on a lesson's random graphs, or on a real graph's queries."""
     import torch
 
-    from kgdnc.training.evaluate import evaluate
+    from kgdnc.reasoning.accuracy import evaluate, parse_lengths
 
     if threads < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--threads")
     torch.set_num_threads(threads)
 
     report = evaluate(
-        model, task=task, lesson=lesson, graph=graph, episodes=episodes,
-        memory_size=memory_size, seed=seed, batch_size=batch_size,
+        model, task=task, lesson=lesson, graph=graph, lengths=parse_lengths(length),
+        episodes=episodes, memory_size=memory_size, seed=seed, batch_size=batch_size,
     )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))

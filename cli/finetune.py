@@ -59,8 +59,8 @@ def finetune(
     progress: Annotated[bool, typer.Option(help="Rich progress bar.")] = True,
 ) -> None:
     """Fine-tune on the graph's own queries; held-out accuracy before and after."""
-    from kgdnc.training.finetune import FinetuneOptions
-    from kgdnc.training.finetune import finetune as run
+    from kgdnc.reasoning.finetune import FinetuneOptions
+    from kgdnc.reasoning.finetune import finetune as run
 
     result = run(
         FinetuneOptions(

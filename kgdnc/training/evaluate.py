@@ -1,9 +1,10 @@
 """Load a trained checkpoint and measure it on fresh episodes (``kgdnc eval``).
 
 Episode ``i`` of an evaluation is made from ``random.Random(mix_seed(seed, i))``
-at the chosen lesson (or on the chosen graph), so the same command gives the
-same figures. Reported: episode accuracy (every answer step right; shortest
-path: a minimal-length walk), per-step accuracy, and both by path length
+at the chosen lesson, so the same command gives the same figures (a real
+graph's queries are measured by :mod:`kgdnc.reasoning.accuracy`). Reported:
+episode accuracy (every answer step right; shortest path: a minimal-length
+walk), per-step accuracy, and both by path length
 (traversal, shortest path), relation length (inference) or sequence length (copy).
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import torch
 
-from kgdnc.errors import KgdncError, UserError
+from kgdnc.errors import UserError
 from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
 from kgdnc.training.data import batch_of, mix_seed
 
@@ -90,10 +91,11 @@ class EvalReport:
     graph: str | None
     episodes: int
     accuracy: float
-    step_accuracy: float
+    step_accuracy: float | None
     memory_size: int | None
     seed: int
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +110,7 @@ class EvalReport:
             "memory_size": self.memory_size,
             "seed": self.seed,
             "by_length": {str(k): v for k, v in sorted(self.by_length.items())},
+            "detail": self.detail,
         }
 
     def table(self) -> Any:
@@ -115,39 +118,32 @@ class EvalReport:
         from rich.table import Table
 
         where = f"graph {self.graph}" if self.graph else f"lesson {self.lesson}"
-        table = Table(title=f"{self.task} — {where} — {self.episodes} episodes")
+        steps = self.step_accuracy is not None
+        table = Table(
+            title=f"{self.task} — {where} — {self.episodes} episodes",
+            caption=self.detail,
+        )
         table.add_column("length", justify="right")
         table.add_column("episodes", justify="right")
         table.add_column("episode accuracy", justify="right")
-        table.add_column("per-step accuracy", justify="right")
+        if steps:
+            table.add_column("per-step accuracy", justify="right")
         for length, row in sorted(self.by_length.items()):
-            table.add_row(
-                str(length), str(int(row["episodes"])), f"{row['accuracy']:.1%}",
-                f"{row['step_accuracy']:.1%}",
-            )
-        table.add_row(
-            "all", str(self.episodes), f"{self.accuracy:.1%}", f"{self.step_accuracy:.1%}",
-            style="bold",
-        )
+            cells = [str(length), str(int(row["episodes"])), f"{row['accuracy']:.1%}"]
+            if steps:
+                cells.append(f"{row['step_accuracy']:.1%}")
+            table.add_row(*cells)
+        total = ["all", str(self.episodes), f"{self.accuracy:.1%}"]
+        if self.step_accuracy is not None:
+            total.append(f"{self.step_accuracy:.1%}")
+        table.add_row(*total, style="bold")
         return table
-
-
-def _load_graph(name: str) -> Any:
-    try:
-        from kgdnc import graphs
-    except ImportError as exc:  # pragma: no cover - depends on the installed package
-        raise KgdncError(f"graph support is unavailable ({exc}); reinstall kgdnc") from None
-    load = getattr(graphs, "load", None)
-    if load is None:
-        raise KgdncError("this kgdnc has no graph store (kgdnc.graphs.load); evaluate by --lesson")
-    return load(name).to_networkx()
 
 
 def evaluate(
     model_path: str | os.PathLike[str],
     task: str | None = None,
     lesson: int | None = None,
-    graph: str | None = None,
     episodes: int = 200,
     memory_size: int | None = None,
     seed: int = 1234,
@@ -159,9 +155,7 @@ def evaluate(
         model_path: a checkpoint written by ``kgdnc train``.
         task: the task to test (default: the one it was trained on).
         lesson: 1-based lesson of the task's curriculum (default: the run's
-            current lesson for its own task, else lesson 1); exclusive with ``graph``.
-        graph: name of a stored or bundled graph to draw the episodes from
-            (at the last lesson's path lengths unless ``lesson`` is given).
+            current lesson for its own task, else lesson 1).
         episodes: number of episodes.
         memory_size: N at test time (default: as in training).
         seed: seed of the episodes.
@@ -189,16 +183,10 @@ def evaluate(
         )
     spec = get_task(name)
     lessons = spec.lessons
-    if graph is not None and lesson is not None:
-        raise UserError("pass --lesson or --graph, not both")
     if lesson is None:
-        lesson = trained.lesson if name == trained.task and graph is None else len(lessons)
-        lesson = min(lesson, len(lessons))
-        if graph is None and name != trained.task:
-            lesson = 1
+        lesson = min(trained.lesson, len(lessons)) if name == trained.task else 1
     if not 1 <= lesson <= len(lessons):
         raise UserError(f"--lesson {lesson} is outside 1-{len(lessons)} for {name}")
-    nx_graph = _load_graph(graph) if graph is not None else None
 
     module = trained.module
     if name != trained.task:
@@ -213,7 +201,7 @@ def evaluate(
         for start in range(0, episodes, batch_size):
             count = min(batch_size, episodes - start)
             made = [
-                spec.make_episode(chosen, random.Random(mix_seed(seed, start + i)), graph=nx_graph)
+                spec.make_episode(chosen, random.Random(mix_seed(seed, start + i)))
                 for i in range(count)
             ]
             result = module.run_batch(batch_of(spec, made), explore=False)
@@ -240,8 +228,8 @@ def evaluate(
         model_path=str(model_path),
         task=name,
         trained_task=trained.task,
-        lesson=None if graph is not None else lesson,
-        graph=graph,
+        lesson=lesson,
+        graph=None,
         episodes=episodes,
         accuracy=right_all / episodes,
         step_accuracy=steps_right_all / steps_all if steps_all else 0.0,

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgdnc.cli.main import app
-from kgdnc.training.finetune import write_initial_checkpoint
+from kgdnc.reasoning.finetune import write_initial_checkpoint
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from kgdnc.cli.main import app
 from kgdnc.reasoning import models, save_model
+from kgdnc.reasoning.finetune import write_initial_checkpoint
 from kgdnc.training.checkpoint import read_checkpoint
-from kgdnc.training.finetune import write_initial_checkpoint
 
 runner = CliRunner()
 

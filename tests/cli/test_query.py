@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from kgdnc.cli.main import app
 from kgdnc.graphs import KnowledgeGraph, save
-from kgdnc.training.finetune import write_initial_checkpoint
+from kgdnc.reasoning.finetune import write_initial_checkpoint
 
 runner = CliRunner()
 TINY = dict(hidden_size=16, memory_size=16, word_size=8, read_heads=2)

@@ -126,8 +126,12 @@ def test_eval_on_a_bundled_graph(tmp_path):
     assert _train(out, "--task", "traversal", "--max-steps", "1").exit_code == 0
     result = runner.invoke(
         app, ["eval", "--model", str(out / "last.ckpt"), "--graph", "london-underground",
-              "--episodes", "2", "--json"]
+              "--length", "7", "--episodes", "2", "--json"]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["graph"] == "london-underground" and report["episodes"] == 2
+    assert list(report["by_length"]) == ["7"] and report["step_accuracy"] is None
+    bad = runner.invoke(app, ["eval", "--model", str(out / "last.ckpt"), "--length", "3-1",
+                              "--graph", "london-underground"])
+    assert bad.exit_code == 2 and "--length" in bad.output

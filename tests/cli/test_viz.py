@@ -3,7 +3,7 @@
 from typer.testing import CliRunner
 
 from kgdnc.cli.main import app
-from kgdnc.training.finetune import write_initial_checkpoint
+from kgdnc.reasoning.finetune import write_initial_checkpoint
 
 runner = CliRunner()
 

@@ -25,6 +25,6 @@ def grid_graph(size: int = 4, name: str = "grid") -> KnowledgeGraph:
 
 def tiny_model(path, task, seed=1):
     """An untrained tiny checkpoint of ``task`` at ``path``."""
-    from kgdnc.training.finetune import write_initial_checkpoint
+    from kgdnc.reasoning.finetune import write_initial_checkpoint
 
     return write_initial_checkpoint(path, task, seed=seed, **TINY)

@@ -5,7 +5,7 @@ import torch
 
 from kgdnc.graphs import KnowledgeGraph
 from kgdnc.reasoning import ask
-from kgdnc.training.finetune import write_initial_checkpoint
+from kgdnc.reasoning.finetune import write_initial_checkpoint
 from kgdnc.viz import memory_picture, picture_data, read_hits
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -146,21 +146,11 @@ def heldout_queries(
     graph: Any, task: str, count: int, lengths: tuple[int, int], seed: int
 ) -> list[Any]:
     """``count`` distinct random queries (fewer when the graph has fewer)."""
-    from kgdnc.reasoning.episodes import sample_query
+    from kgdnc.reasoning.accuracy import sample_queries
 
-    rng = random.Random(f"kgdnc-finetune/{seed}/held-out")
-    out: list[Any] = []
-    keys: set[tuple[str, ...]] = set()
-    for _ in range(count):
-        try:
-            q = sample_query(graph, task, rng, lengths, exclude=keys, tries=100)
-        except UserError:
-            break
-        if q.key() in keys:
-            break
-        keys.add(q.key())
-        out.append(q)
-    return out
+    return sample_queries(
+        graph, task, count, lengths, random.Random(f"kgdnc-finetune/{seed}/held-out")
+    )
 
 
 def heldout_accuracy(
@@ -175,24 +165,13 @@ def heldout_accuracy(
 ) -> float:
     """Share of ``queries`` answered right (one label draw each, seeded), checked
     against the exact answers as ``kgdnc query`` checks them."""
-    from kgdnc.reasoning.answer import choose_memory_size, draw_rng, run_draws, verify_draw
-    from kgdnc.reasoning.episodes import build_episode
+    from kgdnc.reasoning.accuracy import query_results
 
     if not queries:
         return float("nan")
-    right = 0
-    was_training = network.training
-    network.eval()
-    for start in range(0, len(queries), batch_size):
-        chunk = queries[start : start + batch_size]
-        episodes = [build_episode(graph, q, draw_rng(seed, start + i), max_triples=max_triples)
-                    for i, q in enumerate(chunk)]
-        memory = choose_memory_size(trained_memory, max(e.total_steps for e in episodes))
-        decoded, _ = run_draws(network, episodes, memory)
-        right += sum(verify_draw(graph, qe, labels).correct
-                     for qe, labels in zip(episodes, decoded, strict=True))
-    network.train(was_training)
-    return right / len(queries)
+    results = query_results(network, trained_memory, graph, queries, max_triples=max_triples,
+                            seed=seed, batch_size=batch_size)
+    return sum(right for right, _ in results) / len(queries)
 
 
 class GraphEpisodes:

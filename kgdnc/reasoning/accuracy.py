@@ -1,0 +1,247 @@
+"""Accuracy of a trained model on a real graph's queries (``kgdnc eval --graph``).
+
+A real graph is tested the way users ask it: distinct random queries of the
+model's task (traversal: the relations of a random walk; inference: a random
+composition of the graph's relations; shortest path: a random pair at the drawn
+distance), each built with :func:`kgdnc.reasoning.build_episode` (one random
+label draw, a query-focused sub-graph when the graph is big), answered by the
+model and checked against the exact answer as ``kgdnc query`` checks it (any
+valid walk; for inference any node of the reachable set). The random-graph
+lessons are measured by :func:`kgdnc.training.evaluate.evaluate`;
+:func:`evaluate` here dispatches between the two.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+
+from kgdnc.errors import UserError
+from kgdnc.reasoning.answer import choose_memory_size, draw_rng, run_draws, verify_draw
+from kgdnc.reasoning.episodes import DEFAULT_MAX_TRIPLES, build_episode, sample_query
+from kgdnc.reasoning.query import Query
+from kgdnc.training.evaluate import EvalReport, load_trained
+
+__all__ = ["evaluate", "graph_accuracy", "parse_lengths", "query_results", "sample_queries"]
+
+# walk / composition / distance lengths tested on a graph when none are given
+DEFAULT_GRAPH_LENGTHS: dict[str, tuple[int, int]] = {
+    "traversal": (1, 7),
+    "shortest-path": (2, 5),
+    "inference": (2, 4),
+}
+
+
+def parse_lengths(text: str | None) -> tuple[int, int] | None:
+    """``"7"`` -> (7, 7), ``"2-4"`` -> (2, 4), None -> None.
+
+    Raises:
+        UserError: not one positive length or an increasing range of them.
+    """
+    if text is None:
+        return None
+    parts = text.replace(" ", "").split("-")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 1 or values[0] > values[-1]:
+        raise UserError(f"--length {text!r} is not a length or a range; write e.g. 7 or 2-4")
+    return values[0], values[-1]
+
+
+def sample_queries(
+    graph: nx.MultiDiGraph, task: str, count: int, lengths: tuple[int, int], rng: random.Random
+) -> list[Query]:
+    """Up to ``count`` distinct random queries of ``task`` with lengths in ``lengths``
+    (fewer when the graph has fewer)."""
+    out: list[Query] = []
+    keys: set[tuple[str, ...]] = set()
+    for _ in range(count):
+        try:
+            q = sample_query(graph, task, rng, lengths, exclude=keys, tries=100)
+        except UserError:
+            break
+        if q.key() in keys:
+            break
+        keys.add(q.key())
+        out.append(q)
+    return out
+
+
+def query_results(
+    network: Any,
+    trained_memory: int,
+    graph: nx.MultiDiGraph,
+    queries: Sequence[Query],
+    *,
+    max_triples: int = DEFAULT_MAX_TRIPLES,
+    memory_size: int | None = None,
+    seed: int = 0,
+    batch_size: int = 16,
+) -> list[tuple[bool, int]]:
+    """Per query: (answered right, triples described), one seeded label draw each.
+
+    Args:
+        network: a ``DNC`` or ``LSTMBaseline``.
+        trained_memory: N the model was trained with (the least N used).
+        graph: the whole graph (``KnowledgeGraph.to_networkx()``).
+        queries: queries on ``graph`` of the model's task.
+        max_triples: the most triples an episode describes (a query-focused
+            sub-graph beyond it).
+        memory_size: N for every episode (default: one slot per step).
+        seed: seed of the label draws (query ``i`` uses draw ``i``).
+        batch_size: queries per forward pass.
+    """
+    out: list[tuple[bool, int]] = []
+    was_training = network.training
+    network.eval()
+    try:
+        for start in range(0, len(queries), batch_size):
+            chunk = queries[start : start + batch_size]
+            episodes = [
+                build_episode(graph, q, draw_rng(seed, start + i), max_triples=max_triples)
+                for i, q in enumerate(chunk)
+            ]
+            n = memory_size or choose_memory_size(
+                trained_memory, max(e.total_steps for e in episodes)
+            )
+            decoded, _ = run_draws(network, episodes, n)
+            out.extend(
+                (verify_draw(graph, qe, labels).correct, qe.n_triples)
+                for qe, labels in zip(episodes, decoded, strict=True)
+            )
+    finally:
+        network.train(was_training)
+    return out
+
+
+def _length_of(query: Query, graph: nx.MultiDiGraph) -> int:
+    if query.task == "shortest-path":
+        assert query.destination is not None
+        return int(nx.shortest_path_length(graph, query.start, query.destination))
+    return len(query.relations)
+
+
+def graph_accuracy(
+    model_path: str | os.PathLike[str],
+    graph: str,
+    *,
+    lengths: tuple[int, int] | None = None,
+    episodes: int = 200,
+    memory_size: int | None = None,
+    max_triples: int = DEFAULT_MAX_TRIPLES,
+    seed: int = 1234,
+    batch_size: int = 16,
+) -> EvalReport:
+    """Accuracy of a checkpoint on ``episodes`` distinct random queries of ``graph``.
+
+    Args:
+        model_path: a checkpoint of kgdnc train or finetune.
+        graph: a stored or bundled graph's name.
+        lengths: walk, composition or shortest-path lengths (default: traversal
+            1-7, shortest path 2-5, inference 2-4).
+        episodes: number of queries (fewer when the graph has fewer of them).
+        memory_size: N at test time (default: one slot per episode step).
+        max_triples: the most triples described per episode.
+        seed: seed of the queries and their label draws.
+        batch_size: queries per forward pass.
+
+    Raises:
+        UserError: bad arguments, a copy model, a graph with no such query.
+    """
+    from kgdnc.graphs import load
+
+    if episodes < 1:
+        raise UserError(f"--episodes must be at least 1, got {episodes}")
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    if memory_size is not None and memory_size < 1:
+        raise UserError(f"--memory-size must be at least 1, got {memory_size}")
+    if max_triples < 1:
+        raise UserError(f"--max-triples must be at least 1, got {max_triples}")
+    trained = load_trained(model_path)
+    task = trained.task
+    if task not in DEFAULT_GRAPH_LENGTHS:
+        raise UserError(f"a {task} model has no queries on a graph; test it with --lesson")
+    lengths = lengths or DEFAULT_GRAPH_LENGTHS[task]
+    g = load(graph).to_networkx()
+    queries = sample_queries(g, task, episodes, lengths, random.Random(f"kgdnc-eval/{seed}"))
+    if not queries:
+        raise UserError(
+            f"graph {graph!r} has no {task} query of length {lengths[0]}-{lengths[1]}; "
+            "choose other --length"
+        )
+    module = trained.module
+    results = query_results(
+        module.network, module.config.memory_size, g, queries, max_triples=max_triples,
+        memory_size=memory_size, seed=seed, batch_size=batch_size,
+    )
+    totals: dict[int, list[int]] = {}
+    for q, (right, _) in zip(queries, results, strict=True):
+        row = totals.setdefault(_length_of(q, g), [0, 0])
+        row[0] += 1
+        row[1] += int(right)
+    described = [n for _, n in results]
+    whole = g.number_of_edges()
+    detail = (
+        f"{len(queries)} distinct queries; {whole} triples in the graph, "
+        f"{min(described)}-{max(described)} described per episode"
+        + (" (query-focused sub-graphs)" if max(described) < whole else "")
+    )
+    return EvalReport(
+        model_path=str(model_path),
+        task=task,
+        trained_task=task,
+        lesson=None,
+        graph=graph,
+        episodes=len(queries),
+        accuracy=sum(r for r, _ in results) / len(queries),
+        step_accuracy=None,
+        memory_size=memory_size,
+        seed=seed,
+        by_length={
+            k: {"episodes": float(n), "accuracy": right / n} for k, (n, right) in totals.items()
+        },
+        detail=detail,
+    )
+
+
+def evaluate(
+    model_path: str | os.PathLike[str],
+    *,
+    task: str | None = None,
+    lesson: int | None = None,
+    graph: str | None = None,
+    lengths: tuple[int, int] | None = None,
+    episodes: int = 200,
+    memory_size: int | None = None,
+    seed: int = 1234,
+    batch_size: int = 32,
+) -> EvalReport:
+    """``kgdnc eval``: a curriculum lesson's random graphs, or a real graph's queries.
+
+    Raises:
+        UserError: ``graph`` with ``lesson`` or ``task``; ``lengths`` without ``graph``.
+    """
+    from kgdnc.training.evaluate import evaluate as evaluate_lesson
+
+    if graph is None:
+        if lengths is not None:
+            raise UserError("--length needs --graph; a lesson fixes its own lengths")
+        return evaluate_lesson(
+            model_path, task=task, lesson=lesson, episodes=episodes,
+            memory_size=memory_size, seed=seed, batch_size=batch_size,
+        )
+    if lesson is not None:
+        raise UserError("pass --lesson or --graph, not both")
+    if task is not None:
+        raise UserError("--task applies to lessons; on a graph the model's own task is tested")
+    return graph_accuracy(
+        model_path, graph, lengths=lengths, episodes=episodes, memory_size=memory_size,
+        seed=seed, batch_size=batch_size,
+    )
