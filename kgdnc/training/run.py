@@ -254,12 +254,19 @@ def train_run(options: RunOptions) -> TrainResult:
         HistoryWriter(curriculum_cb, out),
     ]
     if not options.fast_dev_run:
-        callbacks.append(
+        # best.ckpt when the curriculum progresses; last.ckpt after every check, so a
+        # stopped run loses at most one check interval (Lightning's save_last alone
+        # writes only when the best one changes).
+        callbacks += [
             ModelCheckpoint(
                 dirpath=out, filename="best", monitor="val/progress", mode="max", save_top_k=1,
-                save_last=True, auto_insert_metric_name=False, enable_version_counter=False,
-            )
-        )
+                auto_insert_metric_name=False, enable_version_counter=False,
+            ),
+            ModelCheckpoint(
+                dirpath=out, filename="last", monitor=None, save_top_k=1,
+                auto_insert_metric_name=False, enable_version_counter=False,
+            ),
+        ]
     if options.progress:
         callbacks.append(LessonProgressBar(leave=True))
     if max_time is not None:

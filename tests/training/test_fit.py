@@ -50,6 +50,15 @@ def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path):
     assert list((out / "csv").glob("version_*/metrics.csv"))
 
 
+def test_last_checkpoint_follows_every_check_even_without_progress(tiny_run, tmp_path):
+    """A run stuck on a lesson still refreshes last.ckpt, so a stop loses little."""
+    out = tmp_path / "stuck"
+    # threshold above 1: no check ever passes, so best.ckpt stays at the first check
+    tiny_run("traversal", out=out, max_steps=6, overrides=(("threshold", 1.01),))
+    assert read_checkpoint(out / "best.ckpt")["global_step"] == 2
+    assert read_checkpoint(out / "last.ckpt")["global_step"] == 6
+
+
 def test_resume_and_new_run_guards(tiny_run, tmp_path):
     with pytest.raises(UserError, match="nothing to resume"):
         tiny_run(out=tmp_path / "none", resume=True)
