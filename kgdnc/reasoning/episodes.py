@@ -37,7 +37,13 @@ from kgdnc.reasoning.verify import follow_sets, one_walk, shortest_distance
 from kgdnc.tasks.codec import LABEL_SPACE, TERMINATION
 from kgdnc.tasks.episode import Episode, EpisodeBuilder
 from kgdnc.tasks.graphs import graph_triples, relabel_for_episode, relation_of, sample_subgraph
-from kgdnc.tasks.inference import EDGE_LABELS, PLANNING_STEPS, Relation, match_relation
+from kgdnc.tasks.inference import (
+    EDGE_LABELS,
+    PLANNING_STEPS,
+    Relation,
+    fits_table,
+    match_relation,
+)
 from kgdnc.tasks.shortest_path import ShortestPathEpisode, shortest_path_episode
 
 __all__ = [
@@ -407,7 +413,8 @@ def sample_query(
 
     Traversal and inference: a random walk, its relations the query (with
     ``prefer_unique``, walks whose answer is unique are preferred, so training
-    targets are unambiguous). Shortest path: a random source and a node at that
+    targets are unambiguous); inference keeps only compositions some relation of
+    the table can stand for (:func:`kgdnc.tasks.inference.fits_table`). Shortest path: a random source and a node at that
     distance. Raises ``UserError`` when no such query is found.
     """
     lo, hi = lengths
@@ -455,6 +462,8 @@ def sample_query(
         if q.key() in exclude:
             continue
         if task == "inference":
+            if not fits_table(rels):
+                continue  # no table relation has this composition's shape
             unique = len(follow_sets(graph, q.start, rels)[-1]) == 1
         if unique or not prefer_unique or attempt == tries - 1:
             return q

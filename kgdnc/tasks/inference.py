@@ -38,6 +38,7 @@ __all__ = [
     "RELATION_LENGTHS",
     "RELATION_TABLE_SEED",
     "Relation",
+    "fits_table",
     "follow_relation",
     "match_relation",
     "inference_episode",
@@ -78,6 +79,26 @@ def relation_table(seed: int = RELATION_TABLE_SEED) -> tuple[Relation, ...]:
 RELATIONS: tuple[Relation, ...] = relation_table()
 
 
+def _fitting(
+    names: Sequence[Hashable], relations: Sequence[Relation]
+) -> list[tuple[Relation, dict[Hashable, int]]]:
+    fits = []
+    for rel in relations:
+        if len(rel.edges) != len(names):
+            continue
+        pairs = set(zip(names, rel.edges, strict=True))
+        if len(pairs) == len({n for n, _ in pairs}) == len({e for _, e in pairs}):
+            fits.append((rel, dict(pairs)))
+    return fits
+
+
+def fits_table(names: Sequence[Hashable], relations: Sequence[Relation] = RELATIONS) -> bool:
+    """Whether some table relation can stand for the sequence of relation names
+    (see :func:`match_relation`); e.g. only some 4-step patterns such as
+    ``brother/brother/sister/brother`` have a table relation of the same shape."""
+    return bool(_fitting(names, relations))
+
+
 def match_relation(
     names: Sequence[Hashable],
     rng: random.Random,
@@ -96,13 +117,7 @@ def match_relation(
     Raises:
         UserError: no relation of the table fits (lengths 2–5 only).
     """
-    fits = []
-    for rel in relations:
-        if len(rel.edges) != len(names):
-            continue
-        pairs = set(zip(names, rel.edges, strict=True))
-        if len(pairs) == len({n for n, _ in pairs}) == len({e for _, e in pairs}):
-            fits.append((rel, dict(pairs)))
+    fits = _fitting(names, relations)
     if not fits:
         raise UserError(
             f"no relation of {len(names)} steps in the relation table fits "

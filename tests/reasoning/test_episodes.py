@@ -99,3 +99,18 @@ def test_sample_query_respects_lengths_and_exclusions(task):
         else:
             assert len(q.relations) in (2, 3)
         build_episode(g, q, rng)  # always answerable
+
+
+def test_sampled_inference_queries_all_fit_the_relation_table():
+    """Family-tree walks such as brother/brother/sister/brother have no table relation
+    of their shape; they are never sampled, so every sampled query can be asked."""
+    from kgdnc.tasks.inference import fits_table
+
+    assert not fits_table(["brother", "brother", "sister", "brother"])
+    assert fits_table(["mother", "mother", "brother"])
+    g = load("family-tree").to_networkx()
+    rng = random.Random(3)
+    for _ in range(40):
+        q = sample_query(g, "inference", rng, (4, 4))
+        assert fits_table(q.relations)
+        build_episode(g, q, random.Random(0))  # raises if the table has no fit
