@@ -6,7 +6,9 @@ composition of the graph's relations; shortest path: a random pair at the drawn
 distance), each built with :func:`kgdnc.reasoning.build_episode` (one random
 label draw, a query-focused sub-graph when the graph is big), answered by the
 model and checked against the exact answer as ``kgdnc query`` checks it (any
-valid walk; for inference any node of the reachable set). The random-graph
+valid walk; for inference any node of the reachable set). Shortest-path pairs
+are enumerated on graphs of up to 2,000 nodes, so the paper's "all 4-step
+paths" of the London Underground is ``--length 4`` with enough ``--episodes``. The random-graph
 lessons are measured by :func:`kgdnc.training.evaluate.evaluate`;
 :func:`evaluate` here dispatches between the two.
 """
@@ -26,7 +28,14 @@ from kgdnc.reasoning.episodes import DEFAULT_MAX_TRIPLES, build_episode, sample_
 from kgdnc.reasoning.query import Query
 from kgdnc.training.evaluate import EvalReport, load_trained
 
-__all__ = ["evaluate", "graph_accuracy", "parse_lengths", "query_results", "sample_queries"]
+__all__ = [
+    "all_pairs_at",
+    "evaluate",
+    "graph_accuracy",
+    "parse_lengths",
+    "query_results",
+    "sample_queries",
+]
 
 # walk / composition / distance lengths tested on a graph when none are given
 DEFAULT_GRAPH_LENGTHS: dict[str, tuple[int, int]] = {
@@ -34,6 +43,11 @@ DEFAULT_GRAPH_LENGTHS: dict[str, tuple[int, int]] = {
     "shortest-path": (2, 5),
     "inference": (2, 4),
 }
+
+
+# shortest path on graphs up to this many nodes: the pairs are enumerated, so
+# --episodes at least their number tests every one
+EXHAUSTIVE_NODES = 2000
 
 
 def parse_lengths(text: str | None) -> tuple[int, int] | None:
@@ -70,6 +84,23 @@ def sample_queries(
             break
         keys.add(q.key())
         out.append(q)
+    return out
+
+
+def all_pairs_at(
+    graph: nx.MultiDiGraph, lengths: tuple[int, int], rng: random.Random
+) -> list[Query]:
+    """Every shortest-path query whose distance is in ``lengths``, in random order
+    (for the paper's London test: all pairs 4 steps apart)."""
+    lo, hi = lengths
+    out = [
+        Query("shortest-path", s, destination=d)
+        for s in sorted(graph.nodes, key=str)
+        for d, k in sorted(nx.single_source_shortest_path_length(graph, s, cutoff=hi).items(),
+                           key=lambda item: str(item[0]))
+        if lo <= k <= hi and d != s
+    ]
+    rng.shuffle(out)
     return out
 
 
@@ -145,7 +176,9 @@ def graph_accuracy(
         graph: a stored or bundled graph's name.
         lengths: walk, composition or shortest-path lengths (default: traversal
             1-7, shortest path 2-5, inference 2-4).
-        episodes: number of queries (fewer when the graph has fewer of them).
+        episodes: number of queries (fewer when the graph has fewer of them). For
+            shortest path on graphs of up to 2,000 nodes they are drawn from
+            every pair at the asked distances, so a large enough number tests all.
         memory_size: N at test time (default: one slot per episode step).
         max_triples: the most triples described per episode.
         seed: seed of the queries and their label draws.
@@ -170,7 +203,11 @@ def graph_accuracy(
         raise UserError(f"a {task} model has no queries on a graph; test it with --lesson")
     lengths = lengths or DEFAULT_GRAPH_LENGTHS[task]
     g = load(graph).to_networkx()
-    queries = sample_queries(g, task, episodes, lengths, random.Random(f"kgdnc-eval/{seed}"))
+    rng = random.Random(f"kgdnc-eval/{seed}")
+    if task == "shortest-path" and g.number_of_nodes() <= EXHAUSTIVE_NODES:
+        queries = all_pairs_at(g, lengths, rng)[:episodes]
+    else:
+        queries = sample_queries(g, task, episodes, lengths, rng)
     if not queries:
         raise UserError(
             f"graph {graph!r} has no {task} query of length {lengths[0]}-{lengths[1]}; "

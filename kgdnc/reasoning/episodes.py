@@ -414,8 +414,9 @@ def sample_query(
     Traversal and inference: a random walk, its relations the query (with
     ``prefer_unique``, walks whose answer is unique are preferred, so training
     targets are unambiguous); inference keeps only compositions some relation of
-    the table can stand for (:func:`kgdnc.tasks.inference.fits_table`). Shortest path: a random source and a node at that
-    distance. Raises ``UserError`` when no such query is found.
+    the table can stand for (:func:`kgdnc.tasks.inference.fits_table`). Shortest
+    path: a random source and a node at that distance. Raises ``UserError`` when no
+    such query is found.
     """
     lo, hi = lengths
     if task == "inference":

@@ -10,6 +10,7 @@ from kgdnc.errors import UserError
 from kgdnc.graphs import save
 from kgdnc.reasoning import answer_query
 from kgdnc.reasoning.accuracy import (
+    all_pairs_at,
     evaluate,
     graph_accuracy,
     parse_lengths,
@@ -96,3 +97,19 @@ def test_evaluate_rejects_mixed_options(tiny_models):
         evaluate(path, graph="grid", task="traversal")
     with pytest.raises(UserError, match="no shortest-path query of length 9-9"):
         evaluate(tiny_models["shortest-path"], graph="grid", lengths=(9, 9), episodes=2)
+
+
+def test_all_pairs_at_a_distance_are_enumerated():
+    g = grid_graph().to_networkx()  # 4 x 4 grid: distance = Manhattan distance
+    pairs = all_pairs_at(g, (4, 4), random.Random(0))
+    cells = [(x, y) for x in range(4) for y in range(4)]
+    want = sum(1 for a in cells for b in cells if abs(a[0] - b[0]) + abs(a[1] - b[1]) == 4)
+    assert len(pairs) == want == len({q.key() for q in pairs})
+    assert all(nx.shortest_path_length(g, q.start, q.destination) == 4 for q in pairs)
+
+
+def test_shortest_path_report_tests_every_pair_when_asked_enough(tiny_models):
+    save(grid_graph(), "grid")
+    report = graph_accuracy(tiny_models["shortest-path"], "grid", lengths=(6, 6), episodes=50)
+    # 6 apart in a 4 x 4 grid: the two diagonals' corners, both ways
+    assert report.episodes == 4
