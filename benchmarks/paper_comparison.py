@@ -65,7 +65,8 @@ def main() -> None:
 
     def path(spec: str | None, task: str) -> str:
         found = Path(resolve_model(spec, task).path).resolve()
-        return str(found.relative_to(Path.cwd())) if found.is_relative_to(Path.cwd()) else str(found)
+        here = Path.cwd()
+        return str(found.relative_to(here)) if found.is_relative_to(here) else str(found)
 
     rows = []
     traversal = path(args.traversal, "traversal")
