@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,7 +13,11 @@ from kgdnc.cli.main import app, user_errors
 @app.command(name="eval")
 @user_errors
 def eval_(
-    model: Annotated[Path, typer.Option(help="Checkpoint (.ckpt) written by kgdnc train.")],
+    model: Annotated[
+        str,
+        typer.Option(help="Checkpoint (.ckpt) of kgdnc train, or a workspace or bundled "
+                     "model's name."),
+    ],
     task: Annotated[
         str | None, typer.Option(help="Task to test (default: the checkpoint's).")
     ] = None,

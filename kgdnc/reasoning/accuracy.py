@@ -262,11 +262,16 @@ def evaluate(
 ) -> EvalReport:
     """``kgdnc eval``: a curriculum lesson's random graphs, or a real graph's queries.
 
+    ``model_path``: a checkpoint path, a workspace model's name or a bundled model's
+    (``traversal``, ``shortest-path``, ``inference``).
+
     Raises:
         UserError: ``graph`` with ``lesson`` or ``task``; ``lengths`` without ``graph``.
     """
+    from kgdnc.reasoning.models import resolve_model
     from kgdnc.training.evaluate import evaluate as evaluate_lesson
 
+    model_path = resolve_model(str(model_path), "traversal").path
     if graph is None:
         if lengths is not None:
             raise UserError("--length needs --graph; a lesson fixes its own lengths")

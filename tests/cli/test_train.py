@@ -135,3 +135,14 @@ def test_eval_on_a_bundled_graph(tmp_path):
     bad = runner.invoke(app, ["eval", "--model", str(out / "last.ckpt"), "--length", "3-1",
                               "--graph", "london-underground"])
     assert bad.exit_code == 2 and "--length" in bad.output
+
+
+def test_eval_takes_a_bundled_model_by_name():
+    result = runner.invoke(
+        app, ["eval", "--model", "shortest-path", "--lesson", "1", "--episodes", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["model"].endswith("shortest_path.ckpt") and report["task"] == "shortest-path"
+    unknown = runner.invoke(app, ["eval", "--model", "no-such-model"])
+    assert unknown.exit_code == 2 and "no model named" in unknown.output
