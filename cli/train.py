@@ -39,7 +39,10 @@ def train(
     devices: Annotated[str, typer.Option(help="Number of devices, or auto.")] = "1",
     strategy: Annotated[str, typer.Option(help="auto or ddp (gloo on CPU).")] = "auto",
     batch_size: Annotated[int | None, typer.Option(help="Override the preset's batch.")] = None,
-    lr: Annotated[float | None, typer.Option(help="Override the preset's learning rate.")] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(help="Override the preset's learning rate (may change on --resume)."),
+    ] = None,
     optimizer: Annotated[
         str | None, typer.Option(help="Override the preset's optimiser: rmsprop or adam.")
     ] = None,

@@ -233,6 +233,13 @@ class GraphTaskModule(pl.LightningModule):
 
     # ------------------------------------------------------------ optimiser
 
+    def on_train_start(self) -> None:
+        # a resumed run restores the optimiser's state, learning rate included;
+        # the run's configuration (which --lr may change on --resume) decides it
+        for optimizer in self.trainer.optimizers:
+            for group in optimizer.param_groups:
+                group["lr"] = self.config.lr
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         cfg = self.config
         if cfg.optimizer == "adam":

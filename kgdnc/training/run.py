@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -128,6 +129,10 @@ def parse_devices(text: str) -> int | str:
     raise UserError(f"--devices {text!r} is not a positive number or auto")
 
 
+# settings a resumed run may change: a lower learning rate to settle on a plateau
+RESUMABLE = frozenset({"lr"})
+
+
 def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
     if options.resume:
         from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
@@ -145,13 +150,15 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
                     f"--{name} {given} differs from the run in {str(options.out)!r} "
                     f"({getattr(config, name)}); drop --{name} or pick another --out"
                 )
-        if options.overrides:
-            names = ", ".join(f"--{k.replace('_', '-')}" for k, _ in options.overrides)
+        fixed = [(k, v) for k, v in options.overrides if k not in RESUMABLE]
+        if fixed:
+            names = ", ".join(f"--{k.replace('_', '-')}" for k, _ in fixed)
             raise UserError(
                 f"{names} cannot change on --resume (the run's settings are in its checkpoint); "
                 "drop them or start a new run"
             )
-        return config
+        changes = {k: v for k, v in options.overrides if v is not None}
+        return dataclasses.replace(config, **changes) if changes else config
     if options.task is None:
         raise UserError("--task is required: copy, traversal, shortest-path or inference")
     if last.exists():

@@ -68,8 +68,22 @@ def test_resume_and_new_run_guards(tiny_run, tmp_path):
         tiny_run("traversal", out=out, max_steps=2)
     with pytest.raises(UserError, match="differs"):
         tiny_run("inference", out=out, resume=True)
-    with pytest.raises(UserError, match="cannot change on --resume"):
-        tiny_run(out=out, resume=True, overrides=(("lr", 0.1),))
+    with pytest.raises(UserError, match="--batch-size cannot change on --resume"):
+        tiny_run(out=out, resume=True, overrides=(("batch_size", 8),))
+
+
+def test_resume_may_lower_the_learning_rate(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2)
+    before = read_checkpoint(out / "last.ckpt")
+    assert before["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(1e-3)
+    tiny_run(out=out, resume=True, max_steps=4, overrides=(("lr", 2e-4),))
+    after = read_checkpoint(out / "last.ckpt")
+    assert after["global_step"] == 4
+    assert after["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(2e-4)
+    assert checkpoint_meta(after)["train_config"]["lr"] == pytest.approx(2e-4)
+    # the optimiser's moments carried over: the resumed run continued, not restarted
+    assert after["optimizer_states"][0]["state"][0]["step"] == 4
 
 
 def test_shortest_path_rollout_scores_and_gradients():
