@@ -14,7 +14,10 @@ map is described, as in the paper) and on the whole network (271 stations,
 752 triples: query-focused sub-graphs of 256 triples). Prints a markdown table
 with the command that reproduces each row.
 
-    python benchmarks/paper_comparison.py --lstm runs/traversal-lstm-cpu/last.ckpt
+    python benchmarks/paper_comparison.py
+
+The LSTM baseline is `benchmarks/models/traversal_lstm.ckpt`, the slim best
+checkpoint of the baseline run in `docs/results.md` (483,200 examples).
 """
 
 from __future__ import annotations
@@ -54,12 +57,15 @@ def main() -> None:
     parser.add_argument("--traversal", default=None, help="traversal model (default: bundled)")
     parser.add_argument("--shortest-path", default=None, help="model (default: bundled)")
     parser.add_argument("--inference", default=None, help="model (default: bundled)")
-    parser.add_argument("--lstm", default=None, help="LSTM baseline traversal checkpoint")
+    parser.add_argument("--lstm", default="benchmarks/models/traversal_lstm.ckpt",
+                        help="LSTM baseline traversal checkpoint (empty: none)")
     parser.add_argument("--walks", type=int, default=200, help="7-step walks per graph")
     parser.add_argument("--pairs", type=int, default=2000,
                         help="4-step pairs per graph (2,000 covers all of them)")
     parser.add_argument("--relations", type=int, default=300, help="family-tree queries")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--tests", default="traversal,shortest-path,inference",
+                        help="which tests, comma-separated")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -68,23 +74,21 @@ def main() -> None:
         here = Path.cwd()
         return str(found.relative_to(here)) if found.is_relative_to(here) else str(found)
 
+    tests = set(args.tests.split(","))
     rows = []
-    traversal = path(args.traversal, "traversal")
-    for graph in LONDON:
+    for graph in LONDON if "traversal" in tests else ():
+        traversal = path(args.traversal, "traversal")
         rows.append(row("traversal, random 7-step walks (DNC)", traversal, graph, "7",
                         args.walks, "98.8 ± 1.6 %", args.seed))
         if args.lstm:
             rows.append(row("traversal, random 7-step walks (LSTM)", args.lstm, graph, "7",
                             args.walks, "LSTM never passed lesson 1", args.seed))
-    shortest = path(args.shortest_path, "shortest-path")
-    for graph in LONDON:
+    for graph in LONDON if "shortest-path" in tests else ():
+        shortest = path(args.shortest_path, "shortest-path")
         rows.append(row("shortest path, all 4-step pairs (DNC)", shortest, graph, "4",
                         args.pairs, "55.3 ± 6.4 %", args.seed))
-    try:
+    if "inference" in tests:
         inference = path(args.inference, "inference")
-    except Exception as exc:  # no bundled inference model in this install
-        print(f"inference skipped: {exc}")
-    else:
         rows.append(row("inference, relations of 2-4 steps (DNC)", inference, "family-tree",
                         "2-4", args.relations, "81.8 ± 13.5 % (4-step)", args.seed))
     print("| test | graph | queries | kgdnc | paper | command | time |")
