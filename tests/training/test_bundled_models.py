@@ -12,8 +12,8 @@ MODELS = resources.files("kgdnc.models")
 BUNDLED = sorted(entry.name for entry in MODELS.iterdir() if entry.name.endswith(".ckpt"))
 
 
-def test_traversal_and_shortest_path_models_are_bundled():
-    assert {"traversal.ckpt", "shortest_path.ckpt"} <= set(BUNDLED)
+def test_a_model_is_bundled_for_each_query_task():
+    assert {"traversal.ckpt", "shortest_path.ckpt", "inference.ckpt"} <= set(BUNDLED)
 
 
 @pytest.mark.parametrize("name", BUNDLED)
