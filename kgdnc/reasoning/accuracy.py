@@ -8,9 +8,10 @@ label draw, a query-focused sub-graph when the graph is big), answered by the
 model and checked against the exact answer as ``kgdnc query`` checks it (any
 valid walk; for inference any node of the reachable set). Shortest-path pairs
 are enumerated on graphs of up to 2,000 nodes, so the paper's "all 4-step
-paths" of the London Underground is ``--length 4`` with enough ``--episodes``. The random-graph
-lessons are measured by :func:`kgdnc.training.evaluate.evaluate`;
-:func:`evaluate` here dispatches between the two.
+paths" of the London Underground is ``--length 4`` with enough ``--episodes``.
+The random-graph lessons are measured by
+:func:`kgdnc.training.evaluate.evaluate`; :func:`evaluate` here dispatches
+between the two.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ import networkx as nx
 
 from kgdnc.errors import UserError
 from kgdnc.reasoning.answer import choose_memory_size, draw_rng, run_draws, verify_draw
-from kgdnc.reasoning.episodes import DEFAULT_MAX_TRIPLES, build_episode, sample_query
+from kgdnc.reasoning.episodes import (
+    DEFAULT_LENGTHS,
+    DEFAULT_MAX_TRIPLES,
+    build_episode,
+    sample_query,
+)
 from kgdnc.reasoning.query import Query
 from kgdnc.training.evaluate import EvalReport, load_trained
 
@@ -36,14 +42,6 @@ __all__ = [
     "query_results",
     "sample_queries",
 ]
-
-# walk / composition / distance lengths tested on a graph when none are given
-DEFAULT_GRAPH_LENGTHS: dict[str, tuple[int, int]] = {
-    "traversal": (1, 7),
-    "shortest-path": (2, 5),
-    "inference": (2, 4),
-}
-
 
 # shortest path on graphs up to this many nodes: the pairs are enumerated, so
 # --episodes at least their number tests every one
@@ -199,9 +197,9 @@ def graph_accuracy(
         raise UserError(f"--max-triples must be at least 1, got {max_triples}")
     trained = load_trained(model_path)
     task = trained.task
-    if task not in DEFAULT_GRAPH_LENGTHS:
+    if task not in DEFAULT_LENGTHS:
         raise UserError(f"a {task} model has no queries on a graph; test it with --lesson")
-    lengths = lengths or DEFAULT_GRAPH_LENGTHS[task]
+    lengths = lengths or DEFAULT_LENGTHS[task]
     g = load(graph).to_networkx()
     rng = random.Random(f"kgdnc-eval/{seed}")
     if task == "shortest-path" and g.number_of_nodes() <= EXHAUSTIVE_NODES:
@@ -271,6 +269,7 @@ def evaluate(
     from kgdnc.reasoning.models import resolve_model
     from kgdnc.training.evaluate import evaluate as evaluate_lesson
 
+    # a given spec names its model whatever the task (the task picks only a default)
     model_path = resolve_model(str(model_path), "traversal").path
     if graph is None:
         if lengths is not None:

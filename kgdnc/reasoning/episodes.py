@@ -47,6 +47,7 @@ from kgdnc.tasks.inference import (
 from kgdnc.tasks.shortest_path import ShortestPathEpisode, shortest_path_episode
 
 __all__ = [
+    "DEFAULT_LENGTHS",
     "DEFAULT_MAX_TRIPLES",
     "SHORTEST_PATH_MAX_STEPS",
     "Focus",
@@ -57,6 +58,13 @@ __all__ = [
     "sample_query",
 ]
 
+# query lengths (walk, composition, distance) sampled when none are asked:
+# traversal up to the London Underground test's 7-step walks; inference: family-tree 2-4
+DEFAULT_LENGTHS: dict[str, tuple[int, int]] = {
+    "traversal": (1, 7),
+    "shortest-path": (2, 5),
+    "inference": (2, 4),
+}
 DEFAULT_MAX_TRIPLES = 256  # about the largest training graphs (traversal: 40 nodes x 6 edges)
 SHORTEST_PATH_MAX_STEPS = 64  # the greedy walk stops here at the latest
 INFERENCE_RELATIONS = len(EDGE_LABELS)  # 10

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kgdnc.errors import UserError
+from kgdnc.reasoning.episodes import DEFAULT_LENGTHS
 
 __all__ = [
     "DEFAULT_LENGTHS",
@@ -42,12 +43,6 @@ __all__ = [
 ]
 
 DEFAULT_STEPS = 200
-# traversal: the London Underground test's 7-step walks; inference: family-tree 2-4
-DEFAULT_LENGTHS: dict[str, tuple[int, int]] = {
-    "traversal": (1, 7),
-    "shortest-path": (2, 5),
-    "inference": (2, 4),
-}
 _QUERY_TASKS = tuple(DEFAULT_LENGTHS)
 
 

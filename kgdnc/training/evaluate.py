@@ -134,7 +134,7 @@ class EvalReport:
                 cells.append(f"{row['step_accuracy']:.1%}")
             table.add_row(*cells)
         total = ["all", str(self.episodes), f"{self.accuracy:.1%}"]
-        if self.step_accuracy is not None:
+        if steps:
             total.append(f"{self.step_accuracy:.1%}")
         table.add_row(*total, style="bold")
         return table
