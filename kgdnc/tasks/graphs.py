@@ -47,14 +47,18 @@ def random_graph(
     *,
     node_labels: Sequence[int] = LABELS,
     edge_labels: Sequence[int] = LABELS,
+    label_count: int | None = None,
 ) -> nx.MultiDiGraph:
-    """A random graph as the paper makes them.
+    """A random graph as the paper makes them (Methods).
 
     Nodes are uniform points in the unit square (``pos``) with labels drawn
     uniformly without repeats from ``node_labels``. Each node links to its K
     nearest neighbours, K drawn uniformly per node from ``out_degree`` (capped at
-    ``n_nodes - 1``). A set of ``out_degree[1]`` unique edge labels is drawn from
-    ``edge_labels``; each node's outgoing edges get distinct labels from that set.
+    ``n_nodes - 1``). A set of ``label_count`` unique edge labels is drawn from
+    ``edge_labels`` — by default ``n_nodes`` of them, the paper's rule, capped at
+    the number of edge labels and never fewer than ``out_degree[1]`` — and each
+    node's outgoing edges get distinct labels from that set (unique per source
+    node, repeated across the graph).
     """
     lo, hi = out_degree
     if n_nodes < 1 or n_nodes > len(node_labels):
@@ -63,7 +67,8 @@ def random_graph(
         raise ValueError(f"out-degree range {out_degree} does not fit {len(edge_labels)} labels")
     labels = rng.sample(node_labels, n_nodes)
     pos = [(rng.random(), rng.random()) for _ in range(n_nodes)]
-    label_set = rng.sample(edge_labels, hi)
+    count = n_nodes if label_count is None else label_count
+    label_set = rng.sample(edge_labels, max(hi, min(count, len(edge_labels))))
     g = nx.MultiDiGraph()
     for label, p in zip(labels, pos, strict=True):
         g.add_node(label, label=label, pos=p)
@@ -78,10 +83,17 @@ def random_graph(
 
 
 def lesson_graph(
-    lesson: Lesson, rng: random.Random, *, edge_labels: Sequence[int] = LABELS
+    lesson: Lesson,
+    rng: random.Random,
+    *,
+    edge_labels: Sequence[int] = LABELS,
+    label_count: int | None = None,
 ) -> nx.MultiDiGraph:
     """A random graph with the node count drawn uniformly from ``lesson.nodes``."""
-    return random_graph(rng, rng.randint(*lesson.nodes), lesson.out_degree, edge_labels=edge_labels)
+    return random_graph(
+        rng, rng.randint(*lesson.nodes), lesson.out_degree,
+        edge_labels=edge_labels, label_count=label_count,
+    )
 
 
 def relation_of(key: Hashable, data: dict[str, Any]) -> Hashable:

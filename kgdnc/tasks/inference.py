@@ -176,8 +176,11 @@ def _choose_queries(
             pool = by_length.get(n, [])
             if pool:
                 break
-        fresh = [q for q in pool if q not in chosen]
-        chosen.append(rng.choice(fresh or pool))
+        fresh = [q for q in pool if q not in chosen] or pool
+        # The relation first, uniformly among those followable here, then its
+        # start: every relation gets its share, however many starts it has.
+        relation = rng.choice(sorted({q[1].label for q in fresh}))
+        chosen.append(rng.choice([q for q in fresh if q[1].label == relation]))
     return chosen
 
 
@@ -233,8 +236,8 @@ def make_episode(
 ) -> Episode:
     """An inference episode with ``lesson.queries`` queries.
 
-    Random graphs use edge labels 0–9 (a set of ``out_degree[1]`` of them per
-    graph); a graph with no followable relation in the lesson's range is drawn
+    Random graphs use edge labels 0–9 (all ten, distinct per source node); a
+    graph with no followable relation in the lesson's range is drawn
     again. A user ``graph`` (at most 10 relations, distinct per source node) is
     relabelled with edge labels 0–9, a sub-graph around a random node when it is
     too big.
@@ -242,7 +245,7 @@ def make_episode(
     rng, seed = episode_rng(rng)
     for _ in range(_TRIES):
         if graph is None:
-            g = lesson_graph(lesson, rng, edge_labels=EDGE_LABELS)
+            g = lesson_graph(lesson, rng, edge_labels=EDGE_LABELS, label_count=len(EDGE_LABELS))
         else:
             g = episode_graph(graph, rng, max_triples=max_triples, edge_labels=EDGE_LABELS).graph
         queries = _choose_queries(g, lesson, rng, relations)

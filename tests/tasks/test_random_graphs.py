@@ -37,8 +37,28 @@ def test_random_graph_follows_the_paper(seed):
         dist = sorted(math.dist(g.nodes[u]["pos"], g.nodes[v]["pos"]) for v in g.nodes if v != u)
         got = sorted(math.dist(g.nodes[u]["pos"], g.nodes[v]["pos"]) for _, v, _ in out)
         assert got == dist[: len(out)]
-    assert len(labels) <= hi  # drawn from one set of out_degree[1] labels
+    assert len(labels) <= max(n, hi)  # drawn from one set of N labels (Methods)
     assert 999 not in labels
+
+
+def test_edge_labels_are_n_unique_labels_per_graph():
+    """Methods: exactly N unique edge labels for an N-node graph, so the number of
+    triples sharing the queried edge label stays about out-degree, not ~N."""
+    rng = random.Random(0)
+    lesson = TRAVERSAL_LESSONS[13]  # 10-40 nodes, out-degree 2-6
+    shares, used = [], []
+    for _ in range(300):
+        g = lesson_graph(lesson, rng)
+        rels = [r for _, _, r in g.edges(data="relation")]
+        used.append(len(set(rels)) / g.number_of_nodes())
+        shares.append(len(rels) / len(set(rels)))
+    # N labels, each node's edges distinct: nearly all N labels get used, and a
+    # label is shared by about out-degree triples (mean out-degree 4 here).
+    assert sum(used) / len(used) > 0.9
+    assert 3.0 < sum(shares) / len(shares) < 5.0
+    # inference keeps labels 0-9 whatever the graph's size
+    g = lesson_graph(lesson, rng, edge_labels=range(10), label_count=10)
+    assert {r for _, _, r in g.edges(data="relation")} <= set(range(10))
 
 
 def test_out_degree_one_to_two_graphs():
