@@ -7,6 +7,7 @@ The memory size N is only a default: no parameter's shape depends on it, so
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,6 +50,22 @@ class DNCConfig:
         sparse_link_threshold: with ``link_sparsity`` set, also renormalise the
             top-K write and precedence weightings and zero links below 1/K, the
             paper's literal recipe (off by default: see docs/dnc.md).
+        key_mask_floor: with ``key_masking``, each mask is
+            ``floor + (1 − floor) · sigmoid(x)`` instead of ``sigmoid(x)``, so no
+            word position is masked out entirely (Csordás & Schmidhuber 2019
+            recommend 0.1). In [0, 1); 0 is the plain sigmoid.
+        memory_init: initialise every entry of M_0 to this constant instead of 0
+            (Collier & Beel 2018 use small values such as 1e-6 … 0.01); ``None``:
+            zeros. Keep ``memory_init · sqrt(W)`` well above ``epsilon``, or the
+            cosine of a slot stays shrunk by |M[i]| / (|M[i]| + ε/|k|).
+        bypass_dropout: dropout probability on the controller's direct output
+            path, v_t = W_y dropout(h_t), in training mode only; ξ_t sees the
+            undropped h_t (Franke et al. 2018, rsDNC). In [0, 1); 0: off.
+        layer_norm: layer normalisation (learnt gain and bias) of each
+            controller layer's output h^l_t as it leaves the controller (for W_ξ
+            and W_y; the LSTM recurrence and the layer above see the raw h^l_t),
+            and of the interface vector ξ_t = W_ξ LN(h_t) before it is clipped
+            and split (rsDNC).
     """
 
     input_size: int
@@ -67,6 +84,10 @@ class DNCConfig:
     controller_clip: float | None = None
     lstm_grad_clip: float | None = None
     sparse_link_threshold: bool = False
+    key_mask_floor: float = 0.0
+    memory_init: float | None = None
+    bypass_dropout: float = 0.0
+    layer_norm: bool = False
 
     def __post_init__(self) -> None:
         positive = {
@@ -94,6 +115,16 @@ class DNCConfig:
             )
         if not self.epsilon > 0:
             raise UserError(f"DNCConfig.epsilon must be > 0, got {self.epsilon!r}")
+        for name in ("key_mask_floor", "bypass_dropout"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+                raise UserError(f"DNCConfig.{name} must be in [0, 1), got {value!r}")
+        if self.memory_init is not None and (
+            not isinstance(self.memory_init, int | float) or not math.isfinite(self.memory_init)
+        ):
+            raise UserError(
+                f"DNCConfig.memory_init must be a finite number or None, got {self.memory_init!r}"
+            )
         for name in ("controller_clip", "lstm_grad_clip"):
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -127,7 +158,10 @@ class DNCConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DNCConfig:
-        """Rebuild a config saved by ``to_dict``; unknown keys are an error."""
+        """Rebuild a config saved by ``to_dict``; unknown keys are an error.
+
+        Fields missing from ``data`` (a checkpoint written before they existed)
+        take their defaults, which are the behaviour of those older versions."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

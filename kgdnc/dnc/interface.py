@@ -14,8 +14,8 @@ Layout of ξ_t (B, S), in this order; S = ``DNCConfig.interface_size``:
 | allocation gate g^a | 1 | sigmoid |
 | write gate g^w | 1 | sigmoid |
 | read modes π_i | 3R | softmax over each 3 (backward, content, forward) |
-| read masks m^r_i (key_masking) | R·W | sigmoid |
-| write mask m^w (key_masking) | W | sigmoid |
+| read masks m^r_i (key_masking) | R·W | floor + (1 − floor)·sigmoid |
+| write mask m^w (key_masking) | W | floor + (1 − floor)·sigmoid |
 | forward sharpness s^f_i (link_sharpness) | R | oneplus |
 | backward sharpness s^b_i (link_sharpness) | R | oneplus |
 """
@@ -45,7 +45,8 @@ class Interface(NamedTuple):
         allocation_gate: (B, 1) [g^a] in (0, 1).
         write_gate: (B, 1) [g^w] in (0, 1).
         read_modes: (B, R, 3) [π_i]: backward, content, forward; each sums to 1.
-        read_masks: (B, R, W) [m^r_i] or None (key masking off).
+        read_masks: (B, R, W) [m^r_i] in (floor, 1) (``key_mask_floor``) or None
+            (key masking off).
         write_mask: (B, 1, W) [m^w] or None.
         forward_sharpness: (B, R) [s^f_i] ≥ 1 or None (link sharpness off).
         backward_sharpness: (B, R) [s^b_i] ≥ 1 or None.
@@ -72,6 +73,14 @@ def oneplus(x: Tensor) -> Tensor:
     return 1.0 + F.softplus(x)
 
 
+def _mask(x: Tensor, floor: float) -> Tensor:
+    """Key mask floor + (1 − floor) · sigmoid(x), in (floor, 1)."""
+    mask = torch.sigmoid(x)
+    if floor > 0.0:
+        mask = mask * (1.0 - floor) + floor
+    return mask
+
+
 def interface_sizes(config: DNCConfig) -> list[int]:
     """Sizes of the consecutive parts of ξ_t, in the order of the table above.
 
@@ -95,8 +104,8 @@ def split_interface(xi: Tensor, config: DNCConfig) -> Interface:
     read_masks = write_mask = fwd_sharp = bwd_sharp = None
     rest = list(parts[8:])
     if config.key_masking:
-        read_masks = torch.sigmoid(rest.pop(0)).view(b, r, w)
-        write_mask = torch.sigmoid(rest.pop(0)).view(b, 1, w)
+        read_masks = _mask(rest.pop(0), config.key_mask_floor).view(b, r, w)
+        write_mask = _mask(rest.pop(0), config.key_mask_floor).view(b, 1, w)
     if config.link_sharpness:
         fwd_sharp = oneplus(rest.pop(0))
         bwd_sharp = oneplus(rest.pop(0))

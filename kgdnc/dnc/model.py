@@ -61,6 +61,8 @@ class DNC(nn.Module):
     The controller sees χ_t = [x_t; r^1_{t-1} … r^R_{t-1}] (the previous
     step's reads), emits h_t (all layers concatenated, L·H), the interface
     ξ_t = W_ξ h_t and v_t = W_y h_t; the output is y_t = v_t + W_r [r^1_t … r^R_t].
+    Options: ``layer_norm`` makes these ξ_t = LN(W_ξ LN(h_t)) and v_t = W_y LN(h_t);
+    ``bypass_dropout`` makes v_t = W_y dropout(h_t) in training mode.
     No parameter's shape depends on N: pick the memory size per call with
     ``initial_state(batch_size, memory_size)``.
 
@@ -86,6 +88,14 @@ class DNC(nn.Module):
         if config.controller == "lstm":
             self.weight_h = nn.Parameter(torch.empty(n_layers, gates, h))
         self.interface = nn.Linear(config.controller_output_size, config.interface_size)
+        # layer_norm: gain and bias per controller layer (L, H) for h_t, and for ξ_t
+        self.norm_h_weight: nn.Parameter | None = None
+        self.norm_h_bias: nn.Parameter | None = None
+        self.norm_interface: nn.LayerNorm | None = None
+        if config.layer_norm:
+            self.norm_h_weight = nn.Parameter(torch.empty(n_layers, h))
+            self.norm_h_bias = nn.Parameter(torch.empty(n_layers, h))
+            self.norm_interface = nn.LayerNorm(config.interface_size)
         self.output_v = nn.Linear(config.controller_output_size, config.output_size)  # W_y
         self.output_r = nn.Linear(reads, config.output_size, bias=False)  # W_r
         self.reset_parameters()
@@ -100,6 +110,11 @@ class DNC(nn.Module):
             with torch.no_grad():
                 self.bias.view(self.config.num_layers, 4, h)[:, 1].fill_(1.0)
         self.interface.reset_parameters()
+        if self.norm_h_weight is not None and self.norm_h_bias is not None:
+            nn.init.ones_(self.norm_h_weight)
+            nn.init.zeros_(self.norm_h_bias)
+        if self.norm_interface is not None:
+            self.norm_interface.reset_parameters()
         self.output_v.reset_parameters()
         self.output_r.reset_parameters()
 
@@ -128,6 +143,7 @@ class DNC(nn.Module):
             cfg.link_sparsity,
             dtype=like.dtype,
             device=like.device,
+            memory_init=cfg.memory_init,
         )
         return DNCState(controller, access)
 
@@ -187,6 +203,15 @@ class DNC(nn.Module):
             return out, ControllerState(torch.stack(hs), torch.stack(cs))
         return out, ctrl
 
+    def _normalise_h(self, h: Tensor) -> Tensor:
+        """layer_norm: LN over each layer's H units of h_t (B, L·H), own gain and bias."""
+        assert self.norm_h_weight is not None and self.norm_h_bias is not None
+        cfg = self.config
+        b = h.shape[0]
+        per_layer = h.view(b, cfg.num_layers, cfg.hidden_size)
+        normed = F.layer_norm(per_layer, (cfg.hidden_size,))
+        return torch.addcmul(self.norm_h_bias, normed, self.norm_h_weight).view(b, -1)
+
     def _unroll(
         self, x: Tensor, state: DNCState | None, record: bool
     ) -> tuple[Tensor, DNCState, MemoryTrace | None]:
@@ -211,7 +236,11 @@ class DNC(nn.Module):
         for t in range(steps):
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
             h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl)
+            if self.norm_interface is not None:
+                h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
             xi = self.interface(h)  # (B, S) [ξ_t]
+            if self.norm_interface is not None:
+                xi = self.norm_interface(xi)
             if clip is not None:
                 xi = xi.clamp(-clip, clip)
             iface = split_interface(xi, cfg)
@@ -232,7 +261,10 @@ class DNC(nn.Module):
                 )
         if steps == 0:
             return x.new_zeros(b, 0, cfg.output_size), DNCState(ctrl, access), None
-        v = self.output_v(torch.stack(outputs, dim=1))  # (B, T, O) [v_t]
+        hs = torch.stack(outputs, dim=1)  # (B, T, L·H) [h_t]
+        if cfg.bypass_dropout > 0.0 and self.training:
+            hs = F.dropout(hs, cfg.bypass_dropout, training=True)  # the bypass path only
+        v = self.output_v(hs)  # (B, T, O) [v_t]
         if clip is not None:
             v = v.clamp(-clip, clip)
         y = v + self.output_r(torch.stack(reads, dim=1))  # y_t = v_t + W_r r_t

@@ -139,8 +139,12 @@ def initial_access_state(
     *,
     dtype: torch.dtype,
     device: torch.device,
+    memory_init: float | None = None,
 ) -> AccessState:
     """All-zero access state (M_0 = 0, u_0 = 0, p_0 = 0, L_0 = 0, w_0 = 0, r_0 = 0).
+
+    With ``memory_init`` every entry of M_0 is that constant instead (the read
+    vectors r_0 stay 0: nothing has been read yet).
 
     With sparse links each row starts with K' = min(K, N) distinct columns
     (``(i + 1 + k) mod N``), all with value 0.
@@ -156,8 +160,11 @@ def initial_access_state(
         offsets = torch.arange(k, device=device).unsqueeze(0)
         index = ((rows + 1 + offsets) % n).unsqueeze(0).expand(b, n, k).contiguous()
         links = SparseLinks(zeros(b, n, k, dtype=dtype, device=device), index)
+    memory = zeros(b, n, w, dtype=dtype, device=device)
+    if memory_init is not None:
+        memory.fill_(memory_init)
     return AccessState(
-        memory=zeros(b, n, w, dtype=dtype, device=device),
+        memory=memory,
         read_weights=zeros(b, r, n, dtype=dtype, device=device),
         write_weights=zeros(b, n, dtype=dtype, device=device),
         usage=zeros(b, n, dtype=dtype, device=device),
