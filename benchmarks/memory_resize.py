@@ -127,8 +127,8 @@ def main() -> None:
         lengths = TRAVERSAL_LESSONS[lesson - 1].length
     memories = [int(x) for x in args.memories.split(",")]
     triples = [int(x) for x in args.triples.split(",")]
-    network = trained.module.network.eval()
-    cfg = trained.module.config
+    network = trained.network.eval()
+    cfg = trained.config
     started = time.perf_counter()
     acc, sizes = [], []
     for t in triples:

@@ -32,7 +32,8 @@ from kgdnc.reasoning.episodes import (
     sample_query,
 )
 from kgdnc.reasoning.query import Query
-from kgdnc.training.evaluate import EvalReport, load_trained
+from kgdnc.training.evaluate import EvalReport
+from kgdnc.training.trained import load_trained
 
 __all__ = [
     "all_pairs_at",
@@ -211,9 +212,8 @@ def graph_accuracy(
             f"graph {graph!r} has no {task} query of length {lengths[0]}-{lengths[1]}; "
             "choose other --length"
         )
-    module = trained.module
     results = query_results(
-        module.network, module.config.memory_size, g, queries, max_triples=max_triples,
+        trained.network, trained.model_config.memory_size, g, queries, max_triples=max_triples,
         memory_size=memory_size, seed=seed, batch_size=batch_size,
     )
     totals: dict[int, list[int]] = {}

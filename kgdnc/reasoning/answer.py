@@ -424,19 +424,18 @@ def answer_query(
     g = nx_graph if nx_graph is not None else graph.to_networkx()
     episodes = [build_episode(g, query, draw_rng(seed, k), max_triples=limit)
                 for k in range(votes)]
-    module = trained.module
-    is_dnc = hasattr(module.network, "trace")
+    is_dnc = trained.has_memory
     if trace and not is_dnc:
         raise UserError(
             f"model {entry.label()!r} is an LSTM baseline with no memory to picture; "
             "pass a DNC model"
         )
     n = memory_size or choose_memory_size(
-        module.config.memory_size, max(e.total_steps for e in episodes)
+        trained.model_config.memory_size, max(e.total_steps for e in episodes)
     )
     t1 = time.perf_counter()
     with torch_threads(threads):
-        decoded, memory_trace = run_draws(module.network, episodes, n, trace=trace)
+        decoded, memory_trace = run_draws(trained.network, episodes, n, trace=trace)
     model_time = time.perf_counter() - t1
     draws = [verify_draw(g, qe, labels) for qe, labels in zip(episodes, decoded, strict=True)]
     answer = _collect(graph, g, query, entry, draws, n if is_dnc else None, seed, model_time,

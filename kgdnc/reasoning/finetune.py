@@ -248,11 +248,12 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
 
     from kgdnc.tasks import EpisodeStream, Lesson, get_task
     from kgdnc.training.callbacks import InvocationTimer, LessonProgressBar
-    from kgdnc.training.checkpoint import META_KEY, SafeCheckpointIO, read_checkpoint
+    from kgdnc.training.checkpoint import META_KEY, read_checkpoint
+    from kgdnc.training.checkpoint_io import SafeCheckpointIO
     from kgdnc.training.data import batch_of
-    from kgdnc.training.evaluate import load_trained
     from kgdnc.training.module import GraphTaskModule
     from kgdnc.training.presets import TrainConfig
+    from kgdnc.training.trained import load_trained
 
     base = load_trained(entry.path)
     if base.task != options.task:
@@ -270,7 +271,7 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
         seed=options.seed,
     )
     module = GraphTaskModule(config.to_dict(), base.meta["model_config"])
-    module.load_state_dict(base.module.state_dict())
+    module.network.load_state_dict(base.network.state_dict())
     module.examples_seen = 0
 
     held_out = heldout_queries(graph, options.task, options.eval_queries, lengths, options.seed)

@@ -11,8 +11,9 @@
   it, so a crash never leaves half a model.
 - A path to any checkpoint written by ``kgdnc train``.
 
-Every checkpoint is read with the training loader (``torch.load(...,
-weights_only=True)``): loading a model never runs pickled code.
+Every checkpoint is read with ``torch.load(..., weights_only=True)`` and
+rebuilt as a plain network (:mod:`kgdnc.training.trained`): loading a model
+never runs pickled code and never imports Lightning.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgdnc.errors import KgdncError, UserError
 from kgdnc.graphs import home
+
+if TYPE_CHECKING:
+    from kgdnc.training.trained import Trained
 
 __all__ = [
     "BUNDLED_MODELS",
@@ -170,13 +174,14 @@ def resolve_model(spec: str | None, task: str) -> ModelEntry:
     raise UserError(f"model file {spec!r} does not exist; pass a .ckpt written by kgdnc train")
 
 
-_CACHE: dict[tuple[str, int, int], Any] = {}
+_CACHE: dict[tuple[str, int, int], Trained] = {}
 
 
-def load_model(entry: ModelEntry) -> Any:
-    """The ``Trained`` model of ``entry`` (``kgdnc.training.evaluate.load_trained``),
-    cached per file and modification time."""
-    from kgdnc.training.evaluate import load_trained
+def load_model(entry: ModelEntry) -> Trained:
+    """The plain network of ``entry``, rebuilt from its checkpoint without Lightning
+    (:func:`kgdnc.training.trained.load_trained`), cached per file and modification
+    time."""
+    from kgdnc.training.trained import load_trained
 
     stat = entry.path.stat()
     key = (str(entry.path.resolve()), stat.st_mtime_ns, stat.st_size)

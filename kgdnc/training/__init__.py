@@ -2,7 +2,8 @@
 
 - :func:`train_run` / :class:`RunOptions`: one training run (``kgdnc train``).
 - :func:`evaluate` / :class:`EvalReport`: accuracy on fresh episodes (``kgdnc eval``).
-- :func:`load_trained`: rebuild a checkpoint's network, safely.
+- :func:`load_trained` / :class:`Trained`: rebuild a checkpoint's plain network, safely,
+  without Lightning.
 - :func:`make_preset` / :class:`TrainConfig`: the ``paper`` and ``cpu`` presets.
 - :class:`GraphTaskModule`, :class:`EpisodeDataModule`, :class:`CurriculumCallback`:
   the Lightning pieces.
@@ -24,9 +25,9 @@ _EXPORTS = {
     "TrainResult": "kgdnc.training.run",
     "train_run": "kgdnc.training.run",
     "EvalReport": "kgdnc.training.evaluate",
-    "Trained": "kgdnc.training.evaluate",
+    "Trained": "kgdnc.training.trained",
     "evaluate": "kgdnc.training.evaluate",
-    "load_trained": "kgdnc.training.evaluate",
+    "load_trained": "kgdnc.training.trained",
     "export_checkpoint": "kgdnc.training.checkpoint",
     "read_checkpoint": "kgdnc.training.checkpoint",
     "GraphTaskModule": "kgdnc.training.module",

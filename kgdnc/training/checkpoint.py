@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from kgdnc.errors import UserError
 
@@ -129,7 +128,7 @@ def checkpoint_meta(
 def export_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
     """Write a shippable copy of ``src``: weights and metadata, no optimiser or loop state.
 
-    The copy loads with :func:`kgdnc.training.load_trained` like the original,
+    The copy loads with :func:`kgdnc.training.trained.load_trained` like the original,
     but cannot resume training.
     """
     data = read_checkpoint(src)
@@ -138,17 +137,11 @@ def export_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str]) 
     return atomic_save(slim, dst)
 
 
-class SafeCheckpointIO(TorchCheckpointIO):
-    """Lightning checkpoint IO that writes atomically and reads with ``weights_only=True``."""
+def __getattr__(name: str) -> Any:
+    # SafeCheckpointIO is a Lightning plug-in: imported on first use, so that
+    # reading a checkpoint (answering a query) never imports Lightning
+    if name == "SafeCheckpointIO":
+        from kgdnc.training.checkpoint_io import SafeCheckpointIO
 
-    def save_checkpoint(
-        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
-    ) -> None:
-        atomic_save(checkpoint, path)
-
-    def load_checkpoint(
-        self, path: Any, map_location: Any | None = None, weights_only: bool | None = None
-    ) -> dict[str, Any]:
-        data = read_checkpoint(path)
-        checkpoint_meta(data, path)
-        return data
+        return SafeCheckpointIO
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,70 +14,30 @@ import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from kgdnc.errors import UserError
-from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
-from kgdnc.training.data import batch_of, mix_seed
+from kgdnc.training.trained import Trained, load_trained
 
-
-@dataclass
-class Trained:
-    """A checkpoint loaded for use.
-
-    Attributes:
-        module: the ``GraphTaskModule`` in eval mode, on the CPU.
-        meta: the checkpoint's ``kgdnc`` metadata (configs, curriculum, history).
-        path: where it came from.
-    """
-
-    module: Any
-    meta: dict[str, Any]
-    path: Path
-
-    @property
-    def task(self) -> str:
-        return str(self.meta["task"])
-
-    @property
-    def lesson(self) -> int:
-        """The curriculum lesson the run was on (1-based)."""
-        curriculum = self.meta.get("curriculum") or {}
-        return int(curriculum.get("position", self.meta.get("lesson", 0))) + 1
-
-
-def load_trained(path: str | os.PathLike[str]) -> Trained:
-    """Rebuild the network of a checkpoint from the checkpoint alone (no pickled code runs).
-
-    Raises:
-        UserError: missing, corrupt or foreign file; weights that do not fit
-            the stored configuration.
-    """
+if TYPE_CHECKING:
     from kgdnc.training.module import GraphTaskModule
 
-    file = Path(path)
-    data = read_checkpoint(file)
-    meta = checkpoint_meta(data, file)
-    try:
-        module = GraphTaskModule(meta["train_config"], meta["model_config"])
-    except (TypeError, ValueError) as exc:
-        raise UserError(
-            f"{str(file)!r} holds a configuration this kgdnc cannot build ({exc})"
-        ) from None
-    state = data["state_dict"]
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UserError(
-            f"{str(file)!r}: weights do not match the stored configuration ({first})"
-        ) from None
-    module.on_load_checkpoint(data)
+__all__ = ["EvalReport", "Trained", "evaluate", "lesson_module", "load_trained"]
+
+
+def lesson_module(trained: Trained) -> GraphTaskModule:
+    """A ``GraphTaskModule`` (Lightning) around a trained network, for lesson
+    evaluation, which runs batches as training does."""
+    from kgdnc.training.module import GraphTaskModule
+
+    module = GraphTaskModule(trained.config.to_dict(), trained.model_config.to_dict())
+    module.network.load_state_dict(trained.network.state_dict())
+    module.examples_seen = int(trained.meta.get("examples_seen", 0))
+    module.lesson = int(trained.meta.get("lesson", 0))
     module.eval()
-    return Trained(module, meta, file)
+    return module
 
 
 @dataclass
@@ -165,6 +125,7 @@ def evaluate(
         UserError: bad arguments or checkpoint.
     """
     from kgdnc.tasks import get_task
+    from kgdnc.training.data import batch_of, mix_seed
     from kgdnc.training.presets import TASKS
 
     if episodes < 1:
@@ -188,7 +149,7 @@ def evaluate(
     if not 1 <= lesson <= len(lessons):
         raise UserError(f"--lesson {lesson} is outside 1-{len(lessons)} for {name}")
 
-    module = trained.module
+    module = lesson_module(trained)
     if name != trained.task:
         module.task = spec
     module.memory_size_override = memory_size

@@ -57,7 +57,7 @@ def test_batched_results_match_one_by_one_and_kgdnc_query(task, tiny_models):
     kg = grid_graph()
     g = kg.to_networkx()
     queries = sample_queries(g, task, 6, (2, 3), random.Random(1))
-    network = load_trained(tiny_models[task]).module.network
+    network = load_trained(tiny_models[task]).network
     batched = query_results(network, 16, g, queries, memory_size=128, seed=5, batch_size=6)
     alone = query_results(network, 16, g, queries, memory_size=128, seed=5, batch_size=1)
     assert batched == alone

@@ -1,15 +1,60 @@
-"""The models shipped in kgdnc/models still load into today's code and answer."""
+"""The models shipped in kgdnc/models load into today's code and beat chance on their
+first lesson (random weights do not: see the last test)."""
 
+import random
 from importlib import resources
 
 import pytest
+import torch
 
 from kgdnc.tasks import get_task
-from kgdnc.tasks.episode import collate
-from kgdnc.training.evaluate import load_trained
+from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
+from kgdnc.training.evaluate import evaluate
+from kgdnc.training.trained import load_trained
 
 MODELS = resources.files("kgdnc.models")
 BUNDLED = sorted(entry.name for entry in MODELS.iterdir() if entry.name.endswith(".ckpt"))
+EPISODES = 64
+MARGIN = 0.1  # above chance by more than the sampling noise of 64 episodes at chance
+
+
+def _described_nodes(episode) -> int:
+    """Distinct nodes in an episode's description."""
+    n = int(episode.meta["n_triples"])
+    digits = episode.inputs[:n, :TRIPLE_SIZE].reshape(n, N_DIGITS, 10).argmax(-1)
+    triples = digits_to_triple(digits).tolist()
+    return len({s for s, _, _ in triples} | {t for _, _, t in triples})
+
+
+def _walk_chance(episode) -> float:
+    """Shortest path: the probability that a walk choosing uniformly among the
+    triples leaving each node follows a shortest path to the destination."""
+    mass = {episode.start: 1.0}
+    for _ in range(episode.shortest_length):
+        moved: dict[int, float] = {}
+        for node, p in mass.items():
+            triples, _ = episode.candidates(node)
+            for i in episode.optimal(node):
+                target = triples[i][2]
+                moved[target] = moved.get(target, 0.0) + p / len(triples)
+        mass = moved
+    return mass.get(episode.destination, 0.0)
+
+
+def chance(task_name: str, episodes: int = 200, seed: int = 99) -> float:
+    """Episode accuracy of guessing on the task's first lesson: each asked node
+    uniformly among the episode's nodes (traversal, inference), each move uniformly
+    among the triples leaving the current node (shortest path)."""
+    task = get_task(task_name)
+    total = 0.0
+    for i in range(episodes):
+        episode = task.make_episode(task.lessons[0], random.Random(seed + i))
+        if task.interactive:
+            total += _walk_chance(episode)
+        else:
+            asked = len(episode.meta["answers"]) - (task_name == "traversal")  # not the end mark
+            total += _described_nodes(episode) ** -asked
+    return total / episodes
 
 
 def test_a_model_is_bundled_for_each_query_task():
@@ -17,13 +62,19 @@ def test_a_model_is_bundled_for_each_query_task():
 
 
 @pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_model_loads_and_runs(name):
+def test_bundled_model_beats_chance_on_its_first_lesson(name):
+    torch.set_num_threads(1)
     trained = load_trained(MODELS / name)
-    task = get_task(trained.meta["train_config"]["task"])
-    episode = task.make_episode(task.lessons[0], 0)
-    if task.interactive:  # shortest path: the description, query and planning steps
-        episode = episode.prefix
-    batch = collate([episode])
-    y, _ = trained.module.network(batch.inputs)
-    assert y.shape == (1, batch.inputs.shape[1], task.output_size)
-    assert y.isfinite().all()
+    report = evaluate(MODELS / name, lesson=1, episodes=EPISODES, seed=5)
+    guess = chance(trained.task)
+    assert report.task == trained.task and report.lesson == 1
+    assert report.accuracy > guess + MARGIN, (report.accuracy, guess)
+
+
+def test_random_weights_do_not_beat_chance(tmp_path):
+    from kgdnc.reasoning.finetune import write_initial_checkpoint
+
+    path = write_initial_checkpoint(tmp_path / "untrained.ckpt", "traversal", seed=3,
+                                    hidden_size=16, memory_size=16, word_size=8, read_heads=2)
+    report = evaluate(path, lesson=1, episodes=EPISODES, seed=5)
+    assert report.accuracy <= chance("traversal") + MARGIN

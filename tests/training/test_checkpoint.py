@@ -10,7 +10,7 @@ from kgdnc.training.checkpoint import (
     export_checkpoint,
     read_checkpoint,
 )
-from kgdnc.training.evaluate import load_trained
+from kgdnc.training.trained import load_trained
 
 
 class _Hostile:
@@ -76,7 +76,7 @@ def test_checkpoint_rebuilds_model_and_exports_slim(tiny_run, tmp_path):
 
     slim = export_checkpoint(last, tmp_path / "slim.ckpt")
     assert slim.stat().st_size < last.stat().st_size
-    a, b = load_trained(last).module, load_trained(slim).module
+    a, b = load_trained(last).network, load_trained(slim).network
     x = torch.zeros(1, 3, 92)
     x[0, :, 5] = 1.0
     assert torch.equal(a(x)[0], b(x)[0])
