@@ -65,10 +65,32 @@ def train(
         str | None, typer.Option(help="fixed, or episode (at least one slot per input step).")
     ] = None,
     check_every: Annotated[
-        int | None, typer.Option(help="Batches between curriculum checks (default: the task's).")
+        int | None,
+        typer.Option(help="Training episodes between curriculum checks (default: the "
+                     "paper's: traversal 200, inference 3200, shortest path 2000)."),
+    ] = None,
+    check_mode: Annotated[
+        str | None,
+        typer.Option(help="running (the training episodes' own answers) or fresh "
+                     "(new episodes); default: the task's."),
     ] = None,
     eval_episodes: Annotated[
-        int | None, typer.Option(help="Episodes in each curriculum check.")
+        int | None, typer.Option(help="Episodes in each fresh check (default 128; "
+                                 "shortest path 50).")
+    ] = None,
+    pass_rule: Annotated[
+        str | None,
+        typer.Option(help="Shortest path: exact, or one-longer (default; Methods).")
+    ] = None,
+    curriculum_mix: Annotated[
+        float | None,
+        typer.Option(help="Share of episodes drawn from all lessons so far (default 0).")
+    ] = None,
+    planning_steps: Annotated[
+        int | None, typer.Option(help="Shortest path, inference: planning steps (default 10).")
+    ] = None,
+    link_sparsity: Annotated[
+        int | None, typer.Option(help="Sparse links: keep K per row (default: dense).")
     ] = None,
     threads: Annotated[
         int | None, typer.Option(help="torch CPU threads for this process (default: 1).")
@@ -82,7 +104,9 @@ def train(
 
     overrides = dict(
         batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
-        memory_sizing=memory_sizing, check_every=check_every, eval_episodes=eval_episodes,
+        memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
+        eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
+        planning_steps=planning_steps, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, num_workers=workers,
     )

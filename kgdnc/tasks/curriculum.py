@@ -136,21 +136,26 @@ class Curriculum:
         lessons: the table, easiest first.
         threshold: accuracy of greedy answers that passes a lesson (0.9; shortest
             path 0.8).
-        check_every: batches between checks (100; shortest path 2,000). The
-            training loop reads it and calls :meth:`update`; the curriculum counts
-            nothing itself.
+        check_every: training episodes between checks (the paper's: 200 for
+            traversal, 3,200 for inference, 2,000 for shortest path). The
+            training loop reads it and calls :meth:`update`; the curriculum
+            counts nothing itself.
         replay: fraction of episodes drawn uniformly from the earlier lessons (0.1
             for traversal and inference, 0 for shortest path).
         start: position (0-based) to start from.
+        mix: fraction of episodes drawn uniformly from all lessons up to and
+            including the current one (a mixed curriculum, Zaremba & Sutskever
+            2014); 0, the paper's, draws only by ``replay``.
     """
 
     def __init__(
         self,
         lessons: Sequence[Lesson],
         threshold: float = 0.9,
-        check_every: int = 100,
+        check_every: int = 200,
         replay: float = 0.1,
         start: int = 0,
+        mix: float = 0.0,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -160,6 +165,7 @@ class Curriculum:
         self.threshold = threshold
         self.check_every = check_every
         self.replay = replay
+        self.mix = mix
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -179,9 +185,12 @@ class Curriculum:
         return bool(self._state[1])
 
     def sample_lesson(self, rng: random.Random) -> Lesson:
-        """The lesson for one episode: an earlier lesson, uniformly, with probability
-        ``replay`` (when there is one), else the current lesson."""
+        """The lesson for one episode: with probability ``mix`` any lesson up to the
+        current one, uniformly; else an earlier lesson, uniformly, with
+        probability ``replay`` (when there is one); else the current lesson."""
         pos = self.position
+        if self.mix > 0 and rng.random() < self.mix:
+            return self.lessons[rng.randrange(pos + 1)]
         if pos > 0 and self.replay > 0 and rng.random() < self.replay:
             return self.lessons[rng.randrange(pos)]
         return self.lessons[pos]
@@ -211,6 +220,7 @@ class Curriculum:
             "threshold": self.threshold,
             "check_every": self.check_every,
             "replay": self.replay,
+            "mix": self.mix,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -222,14 +232,14 @@ class Curriculum:
         position = int(state["position"])
         if not 0 <= position < len(self.lessons):
             raise ValueError(f"curriculum state position {position} is out of range")
+        # Only the position is state; threshold, cadence, replay and mix come
+        # from the run's configuration, which a resumed run may change.
         self._state[0] = position
         self._state[1] = int(bool(state.get("completed", False)))
-        self.threshold = float(state.get("threshold", self.threshold))
-        self.check_every = int(state.get("check_every", self.check_every))
-        self.replay = float(state.get("replay", self.replay))
 
     def __repr__(self) -> str:
         return (
             f"Curriculum(lesson {self.lesson.index} of {len(self.lessons)}, "
-            f"threshold={self.threshold}, check_every={self.check_every}, replay={self.replay})"
+            f"threshold={self.threshold}, check_every={self.check_every}, replay={self.replay}, "
+            f"mix={self.mix})"
         )

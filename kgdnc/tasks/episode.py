@@ -65,12 +65,15 @@ class Batch(NamedTuple):
         targets: (B, T, K) z, zeros on padding.
         mask: (B, T) True on answer steps, False on padding.
         lengths: (B,) each episode's true length.
+        lessons: (B,) each episode's lesson number (``meta["lesson"]``, 0 when
+            unknown), or None.
     """
 
     inputs: Tensor
     targets: Tensor
     mask: Tensor
     lengths: Tensor
+    lessons: Tensor | None = None
 
 
 def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "right") -> Batch:
@@ -95,7 +98,8 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
         inputs[n, sl] = e.inputs
         targets[n, sl] = e.targets
         mask[n, sl] = e.mask
-    return Batch(inputs, targets, mask, lengths)
+    lessons = torch.tensor([int(e.meta.get("lesson") or 0) for e in episodes], dtype=torch.long)
+    return Batch(inputs, targets, mask, lengths, lessons)
 
 
 class EpisodeBuilder:

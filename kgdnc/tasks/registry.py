@@ -33,7 +33,11 @@ class Task:
         name: "copy", "traversal", "shortest-path" or "inference".
         lessons: its curriculum table.
         threshold: greedy accuracy that passes a lesson.
-        check_every: batches between curriculum checks.
+        check_every: training episodes between curriculum checks (the paper's
+            cadence: every 100 batches of its batch size).
+        check_mode: ``running`` (greedy answers of the training episodes
+            themselves) or ``fresh`` (a new evaluation set at every check).
+        eval_episodes: size of a fresh check's evaluation set.
         replay: fraction of episodes replayed from earlier lessons.
         interactive: True for shortest path (episodes are ``ShortestPathEpisode``,
             answered through ``ShortestPathRollout``), else plain ``Episode``.
@@ -49,6 +53,8 @@ class Task:
     lessons: tuple[Lesson, ...]
     threshold: float
     check_every: int
+    check_mode: str
+    eval_episodes: int
     replay: float
     interactive: bool
     input_size: int
@@ -60,7 +66,7 @@ class Task:
 
     def curriculum(self, start: int = 0) -> Curriculum:
         """A fresh curriculum over this task's lessons."""
-        return Curriculum(self.lessons, self.threshold, self.check_every, self.replay, start)
+        return Curriculum(self.lessons, self.threshold, self.check_every, self.replay, start=start)
 
     def lesson(self, index: int) -> Lesson:
         """The lesson with this (1-based) number; UserError if there is none."""
@@ -98,7 +104,9 @@ _TASKS: dict[str, Task] = {
         name="copy",
         lessons=COPY_LESSONS,
         threshold=0.9,
-        check_every=100,
+        check_every=1600,
+        check_mode="fresh",
+        eval_episodes=128,
         replay=0.1,
         interactive=False,
         input_size=copy_task.COPY_INPUT_SIZE,
@@ -112,7 +120,9 @@ _TASKS: dict[str, Task] = {
         name="traversal",
         lessons=TRAVERSAL_LESSONS,
         threshold=0.9,
-        check_every=100,
+        check_every=200,  # batches of 2
+        check_mode="running",
+        eval_episodes=128,
         replay=0.1,
         interactive=False,
         make_episode=traversal.make_episode,
@@ -122,7 +132,9 @@ _TASKS: dict[str, Task] = {
         name="inference",
         lessons=INFERENCE_LESSONS,
         threshold=0.9,
-        check_every=100,
+        check_every=3200,  # batches of 32
+        check_mode="running",
+        eval_episodes=128,
         replay=0.1,
         interactive=False,
         make_episode=inference.make_episode,
@@ -132,7 +144,9 @@ _TASKS: dict[str, Task] = {
         name="shortest-path",
         lessons=SHORTEST_PATH_LESSONS,
         threshold=0.8,
-        check_every=2000,
+        check_every=2000,  # batches of 1, on 50 fresh episodes
+        check_mode="fresh",
+        eval_episodes=50,
         replay=0.0,
         interactive=True,
         make_episode=shortest_path.make_episode,

@@ -120,10 +120,11 @@ class ShortestPathEpisode:
             return encode_input((None, None, None), phase=True, answer=True)
         return encode_input(triple, answer=True)
 
-    def walk_correct(self, walk: Sequence[Sequence[int]]) -> bool:
+    def walk_correct(self, walk: Sequence[Sequence[int]], slack: int = 0) -> bool:
         """Whether ``walk`` (chosen triples) goes from start to destination along the
-        graph's edges in exactly ``shortest_length`` steps."""
-        if len(walk) != self.shortest_length:
+        graph's edges in exactly ``shortest_length`` steps (with ``slack``: in
+        at most ``shortest_length + slack`` steps, e.g. 1 for the Methods' rule)."""
+        if not self.shortest_length <= len(walk) <= self.shortest_length + slack:
             return False
         node = self.start
         for triple in walk:
@@ -428,9 +429,9 @@ class ShortestPathRollout:
         self._step_cache = None
         return taken
 
-    def correct(self) -> Tensor:
+    def correct(self, slack: int = 0) -> Tensor:
         """(B,) True where the walk reached the destination in exactly
-        ``shortest_length`` steps."""
+        ``shortest_length`` steps (``slack`` > 0: at most that many steps more)."""
         return torch.tensor(
-            [e.walk_correct(w) for e, w in zip(self.episodes, self.walks, strict=True)]
+            [e.walk_correct(w, slack) for e, w in zip(self.episodes, self.walks, strict=True)]
         )

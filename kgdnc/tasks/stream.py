@@ -43,6 +43,8 @@ class EpisodeStream(IterableDataset):
             call :meth:`set_epoch` (or pass ``start``) when a run resumes.
         start: index of the first episode.
         limit: number of episodes (None: endless).
+        options: keyword arguments for ``task.make_episode`` (e.g.
+            ``planning_steps``).
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class EpisodeStream(IterableDataset):
         rank: int = 0,
         start: int = 0,
         limit: int | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.task = get_task(task) if isinstance(task, str) else task
@@ -68,6 +71,7 @@ class EpisodeStream(IterableDataset):
         self.rank = rank
         self.start = start
         self.limit = limit
+        self.options = dict(options or {})
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -78,10 +82,12 @@ class EpisodeStream(IterableDataset):
         lesson = self.lessons(rng)
         seed = rng.getrandbits(63)
         if self.graph is None:
-            return self.task.make_episode(lesson, seed)
+            return self.task.make_episode(lesson, seed, **self.options)
         if self.task.name == "copy":
-            return self.task.make_episode(lesson, seed, self.graph)
-        return self.task.make_episode(lesson, seed, self.graph, max_triples=self.max_triples)
+            return self.task.make_episode(lesson, seed, self.graph, **self.options)
+        return self.task.make_episode(
+            lesson, seed, self.graph, max_triples=self.max_triples, **self.options
+        )
 
     def __iter__(self) -> Iterator[Any]:
         info = get_worker_info()

@@ -1,11 +1,14 @@
 """Lightning callbacks of a training run.
 
-- :class:`CurriculumCallback`: after every curriculum check (a validation run
-  on a fresh set of episodes of the current lesson, every ``check_every``
-  batches) it hands the greedy episode accuracy to the curriculum, which
-  advances at the lesson's threshold. Its state (the curriculum and the
-  history of checks) lives in the checkpoint, so ``--resume`` continues at the
-  same lesson.
+- :class:`CurriculumCallback`: every ``check_every`` training episodes it
+  hands a greedy episode accuracy to the curriculum, which advances at the
+  lesson's threshold: either the running accuracy of the training episodes of
+  the current lesson since the last check (``running``: free), or that of a
+  validation run on fresh episodes (``fresh``). After each check it writes
+  ``last.ckpt``, ``best.ckpt`` when the run progressed, and
+  ``passed-LL.ckpt`` (weights only) when lesson LL was passed. Its state (the
+  curriculum and the history of checks) lives in the checkpoint, so
+  ``--resume`` continues at the same lesson.
 - :class:`LessonProgressBar`: the rich progress bar, showing loss, accuracy,
   lesson and examples seen.
 - :class:`CheckReporter`: one plain line per curriculum check (for logs of
@@ -32,16 +35,30 @@ if TYPE_CHECKING:
 
 
 class CurriculumCallback(Callback):
-    """Advance the curriculum when the fresh evaluation set is answered well enough.
+    """Advance the curriculum when the lesson's episodes are answered well enough.
 
     Args:
         curriculum: the run's curriculum, shared with the data module (which
             samples lessons from it).
+        mode: ``running`` or ``fresh`` (see the module docstring).
+        every: training episodes between running checks (fresh checks follow
+            the Trainer's ``val_check_interval``).
+        out: run folder for the checkpoints written after each check (None: none).
     """
 
-    def __init__(self, curriculum: Curriculum) -> None:
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        mode: str = "fresh",
+        every: int = 200,
+        out: Path | None = None,
+    ) -> None:
         self.curriculum = curriculum
+        self.mode = mode
+        self.every = every
+        self.out = Path(out) if out is not None else None
         self.history: list[dict[str, Any]] = []
+        self.best_progress = -math.inf
         self._started = time.monotonic()
         self._elapsed_before = 0.0
 
@@ -57,12 +74,28 @@ class CurriculumCallback(Callback):
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or trainer.state.fn != "fit":
+        if trainer.sanity_checking or trainer.state.fn != "fit" or self.mode != "fresh":
             return
         result = getattr(pl_module, "check_result", None)
         if not result:
             return
         pl_module.check_result = None  # type: ignore[assignment]
+        self._record(trainer, pl_module, result)
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:
+        if self.mode != "running":
+            return
+        seen = pl_module.running_episodes() * trainer.world_size  # type: ignore[operator]
+        if seen < self.every:
+            return
+        self._record(trainer, pl_module, pl_module.take_running_check())  # type: ignore[operator]
+
+    def _record(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, result: dict[str, Any]
+    ) -> None:
         accuracy = float(result["accuracy"])
         if math.isnan(accuracy):
             return
@@ -70,12 +103,15 @@ class CurriculumCallback(Callback):
         # Every rank holds the same all-reduced accuracy, so every rank's
         # curriculum takes the same decision.
         advanced = bool(self.curriculum.update(accuracy))
+        step_accuracy = result.get("step_accuracy")
         record = {
             "lesson": int(lesson) + 1,
             "accuracy": accuracy,
-            "step_accuracy": float(result["step_accuracy"]),
+            "exact_accuracy": float(result.get("exact_accuracy", accuracy)),
+            "step_accuracy": None if step_accuracy is None else float(step_accuracy),
             "loss": result.get("loss"),
             "episodes": int(result["episodes"]),
+            "mode": self.mode,
             "passed": advanced or bool(self.curriculum.completed),
             "completed": bool(self.curriculum.completed),
             "step": int(trainer.global_step),
@@ -84,6 +120,22 @@ class CurriculumCallback(Callback):
         }
         self.history.append(record)
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
+        self._save(trainer, record, progress=float(lesson) + accuracy)
+
+    def _save(self, trainer: pl.Trainer, record: dict[str, Any], progress: float) -> None:
+        """last.ckpt after every check; best.ckpt when the run progressed; a
+        weights-only passed-LL.ckpt when lesson LL was passed."""
+        if self.out is None or trainer.fast_dev_run:
+            return
+        improved = progress > self.best_progress
+        self.best_progress = max(self.best_progress, progress)
+        trainer.save_checkpoint(self.out / "last.ckpt")
+        if improved:
+            trainer.save_checkpoint(self.out / "best.ckpt")
+        if record["passed"]:
+            trainer.save_checkpoint(
+                self.out / f"passed-{record['lesson']:02d}.ckpt", weights_only=True
+            )
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
@@ -100,16 +152,35 @@ class CurriculumCallback(Callback):
             "curriculum": self.curriculum.state_dict(),
             "history": list(self.history),
             "wall_time_s": self.wall_time_s,
+            "best_progress": self.best_progress,
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.curriculum.load_state_dict(state_dict["curriculum"])
         self.history = list(state_dict.get("history", []))
+        self.best_progress = float(state_dict.get("best_progress", -math.inf))
         self._elapsed_before = float(state_dict.get("wall_time_s", 0.0))
         self._started = time.monotonic()
 
 
-class CheckReporter(Callback):
+class _AfterCheck(Callback):
+    """A callback that acts after each curriculum check, running or fresh (it must
+    come after the :class:`CurriculumCallback` in the Trainer's list)."""
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.after_check(trainer, pl_module)
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:
+        self.after_check(trainer, pl_module)
+
+    def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        raise NotImplementedError
+
+
+class CheckReporter(_AfterCheck):
     """Print one line per curriculum check: step, examples, lesson, accuracy, wall time."""
 
     def __init__(self, curriculum_callback: CurriculumCallback, every_check: bool = True) -> None:
@@ -117,7 +188,7 @@ class CheckReporter(Callback):
         self.every_check = every_check
         self._seen = 0
 
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         history = self.curriculum_callback.history
         if trainer.sanity_checking or len(history) == self._seen or not trainer.is_global_zero:
             return
@@ -127,10 +198,13 @@ class CheckReporter(Callback):
             return
         step_acc = record["step_accuracy"]
         loss = record["loss"]
+        exact = record.get("exact_accuracy")
         line = (
             f"step {record['step']:>7} | examples {record['examples']:>9,} | "
             f"lesson {record['lesson']}/{len(self.curriculum_callback.curriculum.lessons)} | "
             f"acc {record['accuracy']:.3f}"
+            + (f" | exact {exact:.3f}" if exact is not None and exact != record["accuracy"]
+               else "")
             + (f" | step acc {step_acc:.3f}" if step_acc is not None else "")
             + (f" | loss {loss:.3f}" if loss is not None else "")
             + f" | {_clock(record['wall_time_s'])}"
@@ -167,18 +241,18 @@ class InvocationTimer(Timer):
         self._offset = 0
 
 
-class StopWhenComplete(Callback):
+class StopWhenComplete(_AfterCheck):
     """Stop training once the last lesson has been passed."""
 
     def __init__(self, curriculum: Curriculum) -> None:
         self.curriculum = curriculum
 
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.curriculum.completed and trainer.state.fn == "fit":
             trainer.should_stop = True
 
 
-class HistoryWriter(Callback):
+class HistoryWriter(_AfterCheck):
     """Keep ``OUT/history.json`` (every curriculum check) up to date, on rank 0."""
 
     def __init__(self, curriculum_callback: CurriculumCallback, out: Path) -> None:
@@ -186,7 +260,7 @@ class HistoryWriter(Callback):
         self.out = Path(out)
         self._written = -1
 
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         history = self.curriculum_callback.history
         if not trainer.is_global_zero or trainer.fast_dev_run or len(history) == self._written:
             return

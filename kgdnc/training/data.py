@@ -8,9 +8,11 @@ Episodes are generated on the fly from the task's rules; nothing is stored.
   run's seed, and a resumed run starts after the episodes already seen. With
   workers, the curriculum's position is shared memory, so workers follow a
   lesson change within a few batches.
-- Validation (the curriculum check): ``eval_episodes`` fresh episodes of the
-  current lesson only, a new set at every check (the check's number is part of
-  the seed), split over the ranks under DDP.
+- Validation (a ``fresh`` curriculum check, see :class:`CheckPlan`):
+  ``eval_episodes`` fresh episodes of the current lesson only, a new set at
+  every check (the check's number is part of the seed), split over the ranks
+  under DDP. ``running`` checks need no validation set: the module tallies the
+  training episodes' own greedy answers.
 
 Graph-task batches are :class:`kgdnc.tasks.Batch` (B, T, 92); interactive
 tasks (shortest path) yield the list of episodes itself, which the rollout
@@ -20,7 +22,9 @@ plays step by step.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytorch_lightning as pl
@@ -37,6 +41,49 @@ def mix_seed(*parts: int) -> int:
         value &= 0xFFFFFFFFFFFFFFFF
         value ^= value >> 31
     return value & 0x7FFFFFFFFFFFFFFF
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """How a run checks its curriculum (the configuration with the task's defaults).
+
+    Attributes:
+        every: training episodes between checks.
+        mode: ``running`` (the training episodes' own greedy answers on the
+            current lesson since the last check) or ``fresh`` (``episodes`` new
+            episodes of the current lesson).
+        episodes: size of a fresh check's evaluation set.
+        pass_rule: shortest path: ``exact`` or ``one-longer``.
+    """
+
+    every: int
+    mode: str
+    episodes: int
+    pass_rule: str
+
+    def batches(self, batch_size: int) -> int:
+        """Training batches between checks: ``every`` episodes, rounded up."""
+        return max(1, math.ceil(self.every / batch_size))
+
+
+def check_plan(config: TrainConfig) -> CheckPlan:
+    """The :class:`CheckPlan` of ``config`` (unset fields take the task's own)."""
+    from kgdnc.tasks import get_task
+
+    task = get_task(config.task)
+    return CheckPlan(
+        every=config.check_every if config.check_every is not None else task.check_every,
+        mode=config.check_mode if config.check_mode is not None else task.check_mode,
+        episodes=config.eval_episodes if config.eval_episodes is not None else task.eval_episodes,
+        pass_rule=config.pass_rule,
+    )
+
+
+def episode_options(config: TrainConfig) -> dict[str, Any]:
+    """Keyword arguments for the task's ``make_episode`` that the configuration sets."""
+    if config.planning_steps is not None and config.task in ("shortest-path", "inference"):
+        return {"planning_steps": config.planning_steps}
+    return {}
 
 
 def batch_of(task: Any, episodes: Sequence[Any]) -> Any:
@@ -58,7 +105,7 @@ class CheckSet(IterableDataset):  # type: ignore[type-arg]
 
     def __init__(
         self, task: Any, curriculum: Any, episodes: int, batch_size: int, seed: int,
-        rank: int = 0, world_size: int = 1,
+        rank: int = 0, world_size: int = 1, options: dict[str, Any] | None = None,
     ) -> None:
         self.task = task
         self.curriculum = curriculum
@@ -67,13 +114,16 @@ class CheckSet(IterableDataset):  # type: ignore[type-arg]
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.options = options
         self.checks = 0
 
     def __iter__(self) -> Iterator[Any]:
         from kgdnc.tasks import EpisodeStream
 
         lesson = self.curriculum.lesson
-        stream = EpisodeStream(self.task, lambda rng: lesson, self.seed, epoch=self.checks)
+        stream = EpisodeStream(
+            self.task, lambda rng: lesson, self.seed, epoch=self.checks, options=self.options
+        )
         self.checks += 1
         mine = list(range(self.rank, self.episodes, self.world_size))
         for start in range(0, len(mine), self.batch_size):
@@ -104,20 +154,24 @@ class EpisodeDataModule(pl.LightningDataModule):
         self._checks_done = 0
 
     def _rank(self) -> tuple[int, int, int]:
+        """(rank, world size, training episodes this rank has seen)."""
         trainer = self.trainer
         if trainer is None:
             return 0, 1, 0
-        return trainer.global_rank, trainer.world_size, int(trainer.global_step)
+        module = trainer.lightning_module
+        seen = int(getattr(module, "examples_seen", 0)) // max(trainer.world_size, 1)
+        return trainer.global_rank, trainer.world_size, seen
 
     def train_dataloader(self) -> DataLoader:  # type: ignore[type-arg]
         from kgdnc.tasks import EpisodeStream
 
-        rank, _, step = self._rank()
+        rank, _, seen = self._rank()
         batch = self.config.batch_size
         # Episode k of this rank's stream is reproducible; a resumed run starts
-        # after the episodes it has already seen.
+        # after the episodes it has already seen, whatever its batch size was.
         stream = EpisodeStream(
-            self.task, self.curriculum, self.config.seed, rank=rank, start=step * batch
+            self.task, self.curriculum, self.config.seed, rank=rank, start=seen,
+            options=episode_options(self.config),
         )
         workers = self.config.num_workers
         return DataLoader(
@@ -128,10 +182,12 @@ class EpisodeDataModule(pl.LightningDataModule):
     def val_dataloader(self) -> DataLoader:  # type: ignore[type-arg]
         rank, world, _ = self._rank()
         if self._check_set is None:
-            eval_batch = min(self.config.eval_episodes, max(self.config.batch_size, 32))
+            episodes = check_plan(self.config).episodes
+            eval_batch = min(episodes, max(self.config.batch_size, 32))
             self._check_set = CheckSet(
-                self.task, self.curriculum, self.config.eval_episodes, eval_batch,
+                self.task, self.curriculum, episodes, eval_batch,
                 seed=mix_seed(self.config.seed, 0xC4EC), rank=rank, world_size=world,
+                options=episode_options(self.config),
             )
             self._check_set.checks = self._checks_done
         return DataLoader(self._check_set, batch_size=None, num_workers=0, collate_fn=_passthrough)

@@ -36,6 +36,8 @@ MODELS = ("dnc", "lstm")
 PRESETS = ("paper", "cpu")
 OPTIMIZERS = ("rmsprop", "adam")
 MEMORY_SIZINGS = ("fixed", "episode")
+CHECK_MODES = ("running", "fresh")
+PASS_RULES = ("exact", "one-longer")
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,24 @@ class TrainConfig:
         momentum: RMSProp momentum.
         rmsprop_decay: RMSProp smoothing constant (``alpha`` in torch).
         grad_clip: global gradient-norm clip (0 disables).
-        eval_episodes: size of the fresh evaluation set of each curriculum check.
-        check_every: batches between curriculum checks (None: the task's own).
+        eval_episodes: size of the fresh evaluation set of each curriculum check
+            (None: the task's own, 50 for shortest path as in the paper, else 128).
+        check_every: training episodes between curriculum checks (None: the
+            task's own: the paper's 200 for traversal, 3,200 for inference,
+            2,000 for shortest path). Counted in episodes, so a run keeps its
+            cadence when the batch size changes.
+        check_mode: ``running`` (the greedy answers of the training episodes
+            of the current lesson since the last check: free) or ``fresh``
+            (``eval_episodes`` new episodes); None: the task's own (running for
+            traversal and inference, fresh for shortest path and copy).
+        pass_rule: shortest path: ``exact`` (a walk of exactly the shortest
+            length, ED Table 5) or ``one-longer`` (at most one step longer,
+            Methods) passes a check; exact-shortest accuracy is always reported.
+        curriculum_mix: fraction of episodes drawn uniformly from all lessons
+            up to and including the current one (Zaremba & Sutskever 2014), on
+            top of the task's replay of earlier lessons; 0 is the paper's.
+        planning_steps: shortest path and inference: blank steps between query
+            and answer (None: the paper's 10).
         threshold: accuracy that passes a lesson (None: the task's own).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
@@ -95,8 +113,12 @@ class TrainConfig:
     momentum: float = 0.9
     rmsprop_decay: float = 0.95
     grad_clip: float = 10.0
-    eval_episodes: int = 128
+    eval_episodes: int | None = None
     check_every: int | None = None
+    check_mode: str | None = None
+    pass_rule: str = "one-longer"
+    curriculum_mix: float = 0.0
+    planning_steps: int | None = None
     threshold: float | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
@@ -110,12 +132,18 @@ class TrainConfig:
         _check_choice("memory sizing", self.memory_sizing, MEMORY_SIZINGS)
         if self.controller not in ("lstm", "feedforward"):
             raise UserError(f"unknown controller {self.controller!r}; use lstm or feedforward")
+        _check_choice("pass rule", self.pass_rule, PASS_RULES)
+        if self.check_mode is not None:
+            _check_choice("check mode", self.check_mode, CHECK_MODES)
         for name in ("hidden_size", "num_layers", "memory_size", "word_size", "read_heads",
-                     "batch_size", "eval_episodes"):
-            if int(getattr(self, name)) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.check_every is not None and self.check_every < 1:
-            raise UserError(f"check_every must be at least 1, got {self.check_every}")
+                     "batch_size", "eval_episodes", "check_every"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise UserError(f"{name} must be at least 1, got {value}")
+        if self.planning_steps is not None and self.planning_steps < 0:
+            raise UserError(f"planning_steps must be at least 0, got {self.planning_steps}")
+        if not 0.0 <= self.curriculum_mix < 1.0:
+            raise UserError(f"curriculum_mix must lie in [0, 1), got {self.curriculum_mix}")
         if self.replay is not None and not 0.0 <= self.replay < 1.0:
             raise UserError(f"replay must lie in [0, 1), got {self.replay}")
         if not 0.0 <= self.dagger_beta <= 1.0:
@@ -130,6 +158,14 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Rebuild from :meth:`to_dict`'s output; unknown keys are an error."""
+        data = dict(data)
+        if data.get("check_mode") is None and "pass_rule" not in data:
+            # written before checks were counted in episodes: check_every was in
+            # batches, every check on fresh episodes, shortest path by the exact rule
+            if data.get("check_every") is not None:
+                data["check_every"] = int(data["check_every"]) * int(data.get("batch_size", 1))
+            data["check_mode"] = "fresh"
+            data["pass_rule"] = "exact"
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -161,21 +197,20 @@ _PAPER: dict[str, dict[str, Any]] = {
 
 _PAPER_COMMON: dict[str, Any] = dict(
     optimizer="rmsprop", momentum=0.9, rmsprop_decay=0.95, grad_clip=50.0,
-    lstm_grad_clip=10.0, controller_clip=20.0, memory_sizing="fixed", eval_episodes=100,
+    lstm_grad_clip=10.0, controller_clip=20.0, memory_sizing="fixed",
 )
 
 # Measured on two cores: lesson 1 of traversal passes after ~110–150k episodes.
 _CPU_COMMON: dict[str, Any] = dict(
     hidden_size=128, num_layers=1, memory_size=64, word_size=32, read_heads=4,
     batch_size=32, optimizer="adam", lr=1e-3, grad_clip=10.0,
-    memory_sizing="episode", eval_episodes=128,
+    memory_sizing="episode",
 )
 
 _CPU: dict[str, dict[str, Any]] = {
     "traversal": {},
     "inference": {},
-    # 2,000-batch checks (the paper's, at batch 1) are rare at batch 32.
-    "shortest-path": dict(check_every=200),
+    "shortest-path": {},
     "copy": dict(memory_size=16, hidden_size=64, batch_size=16, memory_sizing="fixed"),
 }
 

@@ -10,8 +10,9 @@ candidate with probability β (DAgger, training) or the network's greedy choice
 (evaluation). Finished walks are padded (zero input, no loss).
 
 Metrics: an episode is right when the greedy walk reaches the destination in
-exactly the shortest path's number of steps; a step is right when the
-network's own choice begins a shortest path.
+exactly the shortest path's number of steps (with ``slack`` 1, the Methods'
+rule: at most one step more; the exact verdict is returned beside it); a step
+is right when the network's own choice begins a shortest path.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ if TYPE_CHECKING:
 
 
 def rollout(
-    module: GraphTaskModule, episodes: list[Any], explore: bool, rng: random.Random
+    module: GraphTaskModule,
+    episodes: list[Any],
+    explore: bool,
+    rng: random.Random,
+    slack: int = 0,
 ) -> StepResult:
     """Play ``episodes`` (``ShortestPathEpisode``) through ``module.network``.
 
@@ -37,6 +42,8 @@ def rollout(
         episodes: the batch's episodes.
         explore: DAgger mixing (training) instead of greedy moves.
         rng: source of DAgger's coin flips.
+        slack: greedy walks may take this many steps more than the shortest
+            path and still count as right (``exact`` keeps the strict verdict).
 
     Returns:
         loss (mean over episodes of the summed step losses) and greedy scores;
@@ -46,7 +53,8 @@ def rollout(
     from kgdnc.training.module import StepResult
 
     beta = module.config.dagger_beta if explore else None
-    roll = ShortestPathRollout(episodes, beta=beta, rng=rng)
+    max_steps = None if explore else [e.shortest_length + slack for e in episodes]
+    roll = ShortestPathRollout(episodes, beta=beta, rng=rng, max_steps=max_steps)
     device = module.device
     prefix = roll.prefix.inputs.to(device)
     b, t = int(prefix.shape[0]), int(prefix.shape[1])
@@ -68,7 +76,7 @@ def rollout(
         step_right.append((picked_optimal & trainable).cpu())
         step_mask.append(trainable.cpu())
         roll.advance(choice.cpu())
-    correct = roll.correct()
+    exact = roll.correct()
     if step_right:
         right = torch.stack(step_right, dim=1)
         answered = torch.stack(step_mask, dim=1)
@@ -77,11 +85,11 @@ def rollout(
         answered = torch.zeros(b, 0, dtype=torch.bool)
     if not explore:
         # greedy: the walk itself is the answer
-        episode_right = correct
+        episode_right = roll.correct(slack)
     else:
         # with DAgger the walk mixes in the planner's moves: right when every
         # choice of the network's own began a shortest path
         episode_right = ~(answered & ~right).any(-1)
     scores = Scores(right, episode_right, answered.sum(-1))
     lengths = torch.tensor([e.shortest_length for e in episodes])
-    return StepResult(losses.mean(), scores, lengths)
+    return StepResult(losses.mean(), scores, lengths, exact=exact if not explore else None)

@@ -4,6 +4,7 @@
 
     OUT/last.ckpt          every curriculum check and at the end (resume from it)
     OUT/best.ckpt          highest lesson + accuracy so far
+    OUT/passed-LL.ckpt     the weights as lesson LL was passed (no optimiser)
     OUT/csv/version_K/     metrics.csv per invocation (K counts resumptions)
     OUT/tensorboard/version_K/
     OUT/history.json       every curriculum check: lesson, accuracy, step, examples, time
@@ -129,8 +130,11 @@ def parse_devices(text: str) -> int | str:
     raise UserError(f"--devices {text!r} is not a positive number or auto")
 
 
-# settings a resumed run may change: a lower learning rate to settle on a plateau
-RESUMABLE = frozenset({"lr"})
+# settings a resumed run may change: how it learns and checks, not the network
+RESUMABLE = frozenset({
+    "lr", "batch_size", "check_every", "check_mode", "eval_episodes", "pass_rule",
+    "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
+})
 
 
 def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
@@ -173,15 +177,18 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
 
 
 def make_curriculum(config: TrainConfig) -> Any:
-    """The task's curriculum with the configuration's threshold, check interval and replay."""
+    """The task's curriculum with the configuration's threshold, check cadence
+    (episodes), replay and mix."""
     from kgdnc.tasks import Curriculum, get_task
+    from kgdnc.training.data import check_plan
 
     task = get_task(config.task)
     return Curriculum(
         task.lessons,
         threshold=config.threshold if config.threshold is not None else task.threshold,
-        check_every=config.check_every if config.check_every is not None else task.check_every,
+        check_every=check_plan(config).every,
         replay=config.replay if config.replay is not None else task.replay,
+        mix=config.curriculum_mix,
     )
 
 
@@ -215,7 +222,6 @@ def train_run(options: RunOptions) -> TrainResult:
 
     import pytorch_lightning as pl
     import torch
-    from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
     from kgdnc.training.callbacks import (
@@ -227,7 +233,7 @@ def train_run(options: RunOptions) -> TrainResult:
         StopWhenComplete,
     )
     from kgdnc.training.checkpoint import SafeCheckpointIO
-    from kgdnc.training.data import EpisodeDataModule
+    from kgdnc.training.data import EpisodeDataModule, check_plan
     from kgdnc.training.module import GraphTaskModule
 
     # The DNC's many small operations gain nothing from intra-op threads and
@@ -251,29 +257,21 @@ def train_run(options: RunOptions) -> TrainResult:
     pl.seed_everything(config.seed, verbose=False)
 
     curriculum = make_curriculum(config)
+    plan = check_plan(config)
     module = GraphTaskModule(config.to_dict())
     data = EpisodeDataModule(config, curriculum)
-    curriculum_cb = CurriculumCallback(curriculum)
+    # last.ckpt after every check (a stopped run loses at most one check
+    # interval), best.ckpt when the curriculum progresses, passed-LL.ckpt per lesson
+    curriculum_cb = CurriculumCallback(
+        curriculum, mode=plan.mode, every=plan.every,
+        out=None if options.fast_dev_run else out,
+    )
     callbacks: list[pl.Callback] = [
         curriculum_cb,
         CheckReporter(curriculum_cb, every_check=not options.progress),
         StopWhenComplete(curriculum),
         HistoryWriter(curriculum_cb, out),
     ]
-    if not options.fast_dev_run:
-        # best.ckpt when the curriculum progresses; last.ckpt after every check, so a
-        # stopped run loses at most one check interval (Lightning's save_last alone
-        # writes only when the best one changes).
-        callbacks += [
-            ModelCheckpoint(
-                dirpath=out, filename="best", monitor="val/progress", mode="max", save_top_k=1,
-                auto_insert_metric_name=False, enable_version_counter=False,
-            ),
-            ModelCheckpoint(
-                dirpath=out, filename="last", monitor=None, save_top_k=1,
-                auto_insert_metric_name=False, enable_version_counter=False,
-            ),
-        ]
     if options.progress:
         callbacks.append(LessonProgressBar(leave=True))
     if max_time is not None:
@@ -297,8 +295,11 @@ def train_run(options: RunOptions) -> TrainResult:
         strategy=options.strategy,
         max_steps=options.max_steps if options.max_steps is not None else -1,
         max_epochs=-1,
-        val_check_interval=curriculum.check_every,
+        val_check_interval=plan.batches(config.batch_size),
         check_val_every_n_epoch=None,
+        # running checks tally the training episodes: no validation loop at all
+        limit_val_batches=0 if plan.mode == "running" else None,
+        enable_checkpointing=False,  # the curriculum callback writes the checkpoints
         num_sanity_val_steps=0,
         gradient_clip_val=config.grad_clip if config.grad_clip > 0 else None,
         log_every_n_steps=options.log_every,

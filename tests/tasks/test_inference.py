@@ -102,3 +102,18 @@ def test_a_users_relation_names_map_onto_the_table():
     assert ep.meta["answers"] == [(r.nodes[0], rel.label, r.nodes[3])]
     with pytest.raises(UserError, match="no relation of 6 steps"):
         match_relation(list("abcdef"), rng)
+
+
+def test_every_relation_gets_its_share_of_queries():
+    """The queried relation is drawn uniformly among those the graph can follow
+    (then its start), so no relation dominates: on lesson 1 (length 2, all ten
+    edge labels) each of the 100 length-2 relations is asked about equally often."""
+    import collections
+
+    counts = collections.Counter()
+    for i in range(600):
+        episode = make_episode(INFERENCE_LESSONS[0], i)
+        counts.update(tuple(r) for r in episode.meta["relations"])
+    mean = sum(counts.values()) / 100
+    assert len(counts) == 100
+    assert max(counts.values()) < 2.2 * mean and min(counts.values()) > 0.3 * mean

@@ -101,9 +101,23 @@ def test_state_round_trip():
     c.update(0.95)
     c.update(0.99)
     state = c.state_dict()
-    d = Curriculum(INFERENCE_LESSONS)
+    d = Curriculum(INFERENCE_LESSONS, check_every=3200, mix=0.2)
     d.load_state_dict(state)
     assert d.lesson == c.lesson and d.lesson.index == 3
-    assert d.state_dict() == state
+    # the position is state; the cadence and mix are the (resumed) run's settings
+    assert (d.check_every, d.mix) == (3200, 0.2)
+    assert d.state_dict() == {**state, "check_every": 3200, "mix": 0.2}
     with pytest.raises(ValueError):
         Curriculum(TRAVERSAL_LESSONS).load_state_dict(state)
+
+
+def test_mixed_curriculum_draws_all_lessons_so_far_uniformly():
+    rng = random.Random(0)
+    c = Curriculum(TRAVERSAL_LESSONS, replay=0.0, start=3, mix=0.5)
+    counts = [0] * 5
+    for _ in range(8000):
+        counts[c(rng).index] += 1
+    # half the episodes spread evenly over lessons 1-4, the rest on lesson 4
+    assert counts[4] / 8000 == pytest.approx(0.5 + 0.5 / 4, abs=0.02)
+    for lesson in (1, 2, 3):
+        assert counts[lesson] / 8000 == pytest.approx(0.5 / 4, abs=0.015)

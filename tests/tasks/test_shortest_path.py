@@ -64,6 +64,24 @@ def test_walk_correct_rejects_long_or_broken_walks():
     assert not ep.walk_correct(broken)
 
 
+def test_walk_correct_with_one_step_of_slack():
+    """Methods' pass rule: a walk at most one step longer than the shortest."""
+    ep = make_episode(SHORTEST_PATH_LESSONS[3], 2)
+    path = ep.meta["answers"]
+    assert ep.walk_correct(path, slack=1)
+    # a detour out of the start and back is two steps longer
+    back = None
+    for first in ep.candidates(ep.start)[0]:
+        for t in ep.candidates(first[2])[0]:
+            if t[2] == ep.start:
+                back = (first, t)
+    if back is not None:
+        detour = [back[0], back[1], *path]  # two steps longer
+        assert not ep.walk_correct(detour, slack=1)
+        assert ep.walk_correct(detour, slack=2)
+    assert not ep.walk_correct(path[:-1], slack=1)
+
+
 def test_dagger_mixing_statistics():
     rng = random.Random(0)
     picks = [choose_next({0, 1}, 2, 0.8, rng) for _ in range(20000)]

@@ -10,9 +10,15 @@ from kgdnc.tasks.codec import encode_triple
 
 def test_registry_has_the_four_tasks():
     assert set(TASK_NAMES) == {"copy", "traversal", "shortest-path", "inference"}
-    assert get_task("traversal").threshold == 0.9 and get_task("traversal").check_every == 100
+    # the paper's cadence in episodes: every 100 batches of 2 (traversal), of 32
+    # (inference), of 1 (shortest path, on 50 fresh episodes)
+    traversal, inference = get_task("traversal"), get_task("inference")
+    assert (traversal.threshold, traversal.check_every, traversal.check_mode) == (
+        0.9, 200, "running")
+    assert (inference.check_every, inference.check_mode) == (3200, "running")
     sp = get_task("shortest-path")
     assert (sp.threshold, sp.check_every, sp.replay, sp.interactive) == (0.8, 2000, 0.0, True)
+    assert (sp.check_mode, sp.eval_episodes) == ("fresh", 50)
     assert get_task("inference").lessons[0].queries == 3
     with pytest.raises(UserError, match="choose one of"):
         get_task("sorting")

@@ -11,7 +11,7 @@ TINY = (
     ("word_size", 8),
     ("read_heads", 2),
     ("eval_episodes", 4),
-    ("check_every", 2),
+    ("check_every", 8),  # episodes: two batches
 )
 
 

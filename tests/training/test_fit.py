@@ -31,7 +31,10 @@ def test_fast_dev_run_trains_each_task(tiny_run, task, model):
 def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path):
     out = tmp_path / "run"
     # threshold 0: every check passes, so the lesson advances every 2 batches
-    first = tiny_run("traversal", out=out, max_steps=4, overrides=(("threshold", 0.0),))
+    first = tiny_run(
+        "traversal", out=out, max_steps=4,
+        overrides=(("threshold", 0.0), ("check_mode", "fresh")),
+    )
     assert (first.steps, first.lesson, first.examples) == (4, 3, 16)
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert meta["curriculum"]["position"] == 2
@@ -68,8 +71,8 @@ def test_resume_and_new_run_guards(tiny_run, tmp_path):
         tiny_run("traversal", out=out, max_steps=2)
     with pytest.raises(UserError, match="differs"):
         tiny_run("inference", out=out, resume=True)
-    with pytest.raises(UserError, match="--batch-size cannot change on --resume"):
-        tiny_run(out=out, resume=True, overrides=(("batch_size", 8),))
+    with pytest.raises(UserError, match="--word-size cannot change on --resume"):
+        tiny_run(out=out, resume=True, overrides=(("word_size", 16),))
 
 
 def test_resume_may_lower_the_learning_rate(tiny_run, tmp_path):
@@ -98,6 +101,10 @@ def test_shortest_path_rollout_scores_and_gradients():
     task = get_task("shortest-path")
     episodes = [task.make_episode(task.lessons[3], random.Random(i)) for i in range(4)]
     greedy = rollout(module, episodes, explore=False, rng=random.Random(0))
+    loose = rollout(module, episodes, explore=False, rng=random.Random(0), slack=1)
+    # the one-longer rule accepts every exactly-shortest walk, and reports those apart
+    assert (loose.scores.episode_correct >= loose.exact).all()
+    assert torch.equal(loose.exact, greedy.scores.episode_correct)
     # greedy accuracy is the walks' own verdict; steps counted only where an optimal move exists
     assert greedy.scores.episode_correct.shape == (4,)
     assert (greedy.scores.answer_steps >= 1).all()
@@ -107,3 +114,70 @@ def test_shortest_path_rollout_scores_and_gradients():
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     assert torch.isfinite(trained.loss) and trained.loss > 0
+
+
+def test_checks_are_counted_in_episodes_whatever_the_batch(tiny_run, tmp_path):
+    # 8 episodes between checks: every 2 batches of 4, every 4 batches of 2
+    four = tiny_run("traversal", out=tmp_path / "b4", max_steps=4)
+    assert [h["examples"] for h in four.history] == [8, 16]
+    two = tiny_run("traversal", out=tmp_path / "b2", max_steps=8, overrides=(("batch_size", 2),))
+    assert [h["examples"] for h in two.history] == [8, 16]
+    assert [h["step"] for h in two.history] == [4, 8]
+    assert all(h["mode"] == "running" for h in two.history)
+
+
+def test_resume_may_change_batch_size_and_checks_and_continues_the_stream(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2)  # 8 episodes at batch 4
+    second = tiny_run(
+        out=out, resume=True, max_steps=4,
+        overrides=(("batch_size", 8), ("check_every", 16), ("check_mode", "fresh")),
+    )
+    assert second.examples == 8 + 2 * 8  # two more batches of 8
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    config = meta["train_config"]
+    assert (config["batch_size"], config["check_every"], config["check_mode"]) == (8, 16, "fresh")
+    assert meta["curriculum"]["check_every"] == 16
+    assert second.history[-1]["mode"] == "fresh"
+
+
+def test_resumed_stream_starts_after_the_episodes_seen(tiny_run, tmp_path):
+    """The data module's stream starts at the examples seen, not at step x batch."""
+    from kgdnc.training.data import EpisodeDataModule
+    from kgdnc.training.presets import make_preset
+    from kgdnc.training.run import make_curriculum
+
+    config = make_preset("cpu", "traversal", batch_size=8)
+    data = EpisodeDataModule(config, make_curriculum(config))
+
+    class FakeTrainer:
+        global_rank, world_size, global_step = 0, 1, 3
+        lightning_module = type("M", (), {"examples_seen": 12})()
+
+    data.trainer = FakeTrainer()  # type: ignore[assignment]
+    loader = data.train_dataloader()
+    assert loader.dataset.start == 12
+
+
+def test_running_check_counts_only_the_current_lessons_episodes():
+    from kgdnc.tasks import get_task
+    from kgdnc.tasks.episode import collate
+    from kgdnc.training.module import GraphTaskModule
+    from kgdnc.training.presets import make_preset
+
+    config = make_preset("cpu", "traversal", hidden_size=8, memory_size=8, word_size=4,
+                         read_heads=1)
+    module = GraphTaskModule(config.to_dict())
+    module.lesson = 1  # lesson 2 is being trained
+    task = get_task("traversal")
+    episodes = [task.make_episode(task.lessons[i % 2], random.Random(i)) for i in range(6)]
+    batch = collate(episodes)
+    assert batch.lessons.tolist() == [1, 2, 1, 2, 1, 2]
+    correct = torch.tensor([True, True, False, False, True, True])
+    module._tally(batch, correct, 6)
+    assert module.running_episodes() == 6
+    module.trainer = type("T", (), {"world_size": 1})()  # type: ignore[assignment]
+    result = module.take_running_check()
+    # lesson-2 episodes are 1, 3, 5: right, wrong, right
+    assert result["episodes"] == 3 and result["accuracy"] == pytest.approx(2 / 3)
+    assert module.running_episodes() == 0

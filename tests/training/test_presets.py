@@ -57,3 +57,24 @@ def test_unknown_saved_field_is_a_user_error():
     data["future_option"] = 1
     with pytest.raises(UserError, match="unknown fields"):
         TrainConfig.from_dict(data)
+
+
+def test_checks_default_to_the_papers_cadence_in_episodes():
+    from kgdnc.training.data import check_plan
+
+    plans = {t: check_plan(make_preset("cpu", t)) for t in ("traversal", "inference",
+                                                           "shortest-path")}
+    assert (plans["traversal"].every, plans["traversal"].mode) == (200, "running")
+    assert (plans["inference"].every, plans["inference"].mode) == (3200, "running")
+    sp = plans["shortest-path"]
+    assert (sp.every, sp.mode, sp.episodes, sp.pass_rule) == (2000, "fresh", 50, "one-longer")
+    assert sp.batches(8) == 250 and plans["traversal"].batches(3) == 67
+
+
+def test_configs_written_before_episode_checks_keep_their_meaning():
+    old = make_preset("cpu", "traversal").to_dict()
+    for key in ("check_mode", "pass_rule", "curriculum_mix", "planning_steps"):
+        del old[key]
+    old.update(check_every=25, batch_size=8, eval_episodes=128)
+    config = TrainConfig.from_dict(old)
+    assert (config.check_every, config.check_mode, config.pass_rule) == (200, "fresh", "exact")
