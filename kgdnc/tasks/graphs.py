@@ -21,6 +21,7 @@ import networkx as nx
 from kgdnc.errors import UserError
 from kgdnc.tasks.codec import LABEL_SPACE
 from kgdnc.tasks.curriculum import Lesson
+from kgdnc.tasks.walks import random_walk, relation_of  # re-exported: their old home
 
 __all__ = [
     "DEFAULT_MAX_TRIPLES",
@@ -94,14 +95,6 @@ def lesson_graph(
         rng, rng.randint(*lesson.nodes), lesson.out_degree,
         edge_labels=edge_labels, label_count=label_count,
     )
-
-
-def relation_of(key: Hashable, data: dict[str, Any]) -> Hashable:
-    """An edge's relation identity: ``relation_id`` if present, else ``relation``, else
-    the edge key."""
-    if "relation_id" in data:
-        return data["relation_id"]
-    return data.get("relation", key)
 
 
 def graph_triples(graph: nx.MultiDiGraph) -> list[tuple[Any, Any, Any]]:
@@ -208,43 +201,6 @@ def relabel_for_episode(
             node_map[u], node_map[v], key=label, relation=label, name=d.get("relation", rel)
         )
     return Relabelling(out, node_map, rel_map)
-
-
-def random_walk(
-    graph: nx.MultiDiGraph, length: int, rng: random.Random, *, tries: int = 100
-) -> list[tuple[Hashable, Hashable, Hashable]]:
-    """A random walk of ``length`` edges: a uniform start among nodes with outgoing
-    edges, then a uniform outgoing edge at each step (nodes may repeat).
-
-    Returns:
-        The walk's triples (source, relation, destination), relation as by
-        :func:`relation_of`.
-    """
-    starts = [n for n in graph.nodes if graph.out_degree(n) > 0]
-    for _ in range(tries):
-        if not starts:
-            break
-        node = rng.choice(starts)
-        walk = []
-        for _ in range(length):
-            edges = sorted(
-                (
-                    (relation_of(k, d), v)
-                    for _, v, k, d in graph.out_edges(node, keys=True, data=True)
-                ),
-                key=repr,
-            )
-            if not edges:
-                break
-            rel, nxt = rng.choice(edges)
-            walk.append((node, rel, nxt))
-            node = nxt
-        if len(walk) == length:
-            return walk
-    raise UserError(
-        f"found no walk of {length} steps in the graph (too many dead ends); "
-        "use shorter walks or a graph with more outgoing edges"
-    )
 
 
 def _induced_edges(graph: nx.MultiDiGraph, v: Hashable, kept: set[Hashable]) -> int:

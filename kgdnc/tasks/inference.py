@@ -29,6 +29,7 @@ from kgdnc.errors import UserError
 from kgdnc.tasks.curriculum import Lesson
 from kgdnc.tasks.episode import Episode, EpisodeBuilder, episode_rng
 from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph
+from kgdnc.tasks.walks import one_walk
 
 __all__ = [
     "EDGE_LABELS",
@@ -127,14 +128,10 @@ def match_relation(
 
 
 def follow_relation(graph: nx.MultiDiGraph, start: int, edges: Sequence[int]) -> int | None:
-    """The node reached from ``start`` along the edge labels ``edges``, or None."""
-    node = start
-    for label in edges:
-        nxt = [v for _, v, d in graph.out_edges(node, data="relation") if d == label]
-        if not nxt:
-            return None
-        node = nxt[0]
-    return node
+    """The node reached from ``start`` along the edge labels ``edges`` (the end of
+    :func:`kgdnc.tasks.walks.one_walk`), or None."""
+    walk = one_walk(graph, start, edges)
+    return walk[-1][2] if walk else None
 
 
 def _followable(
@@ -192,15 +189,18 @@ def inference_episode(
     lesson: int = 0,
     seed: int | None = None,
     planning_steps: int = PLANNING_STEPS,
+    ends: Sequence[int] | None = None,
 ) -> Episode:
-    """The episode for given (start, relation) queries on a graph in label space."""
+    """The episode for given (start, relation) queries on a graph in label space.
+    The completed triples end at ``ends`` when given (one node of each query's
+    reachable set), else where :func:`follow_relation` leads."""
     description = graph_triples(graph)
     rng.shuffle(description)
     b = EpisodeBuilder()
     b.describe(description)
     answers = []
-    for start, rel in queries:
-        end = follow_relation(graph, start, rel.edges)
+    for i, (start, rel) in enumerate(queries):
+        end = ends[i] if ends is not None else follow_relation(graph, start, rel.edges)
         if end is None:
             raise UserError(f"relation {rel.label} cannot be followed from node {start}")
         b.add((start, rel.label, None), phase=True)

@@ -21,7 +21,8 @@ from kgdnc.errors import KgdncError
 from kgdnc.tasks.codec import TERMINATION
 from kgdnc.tasks.curriculum import Lesson
 from kgdnc.tasks.episode import Episode, EpisodeBuilder, episode_rng
-from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph, random_walk
+from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph
+from kgdnc.tasks.walks import one_walk, random_walk
 
 __all__ = ["follow", "make_episode", "traversal_episode"]
 
@@ -29,19 +30,15 @@ LabelTriple = tuple[int, int, int]
 
 
 def follow(graph: nx.MultiDiGraph, source: Hashable, relations: Sequence[Hashable]) -> list:
-    """Follow ``relations`` from ``source``; the triples of the path, in order.
+    """Follow ``relations`` from ``source``; the triples of the path, in order
+    (:func:`kgdnc.tasks.walks.one_walk`).
 
     Raises:
-        KeyError: some step has no outgoing edge with that relation.
+        KeyError: no walk along ``relations`` leaves ``source``.
     """
-    path = []
-    node = source
-    for rel in relations:
-        nxt = [v for _, v, d in graph.out_edges(node, data="relation") if d == rel]
-        if not nxt:
-            raise KeyError(f"no {rel!r} edge leaves {node!r}")
-        path.append((node, rel, nxt[0]))
-        node = nxt[0]
+    path = one_walk(graph, source, relations)
+    if path is None:
+        raise KeyError(f"no walk along {list(relations)!r} leaves {source!r}")
     return path
 
 
@@ -54,10 +51,12 @@ def traversal_episode(
     lesson: int = 0,
     seed: int | None = None,
     planning_steps: int = 0,
+    path: Sequence[LabelTriple] | None = None,
 ) -> Episode:
     """The episode for one query on a graph in label space (description shuffled by
-    ``rng``; answers from the graph)."""
-    path: list[LabelTriple] = follow(graph, source, relations)
+    ``rng``). The answer is ``path`` when given (one walk along ``relations`` where a
+    node has several edges of one relation), else the walk :func:`follow` finds."""
+    path = list(path) if path is not None else follow(graph, source, relations)
     description = graph_triples(graph)
     rng.shuffle(description)
     b = EpisodeBuilder()
