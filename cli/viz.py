@@ -19,7 +19,14 @@ def viz(
     relation: Annotated[
         str | None, typer.Option(help="Composition 'r1/r2/...' or a kinship word (inference).")
     ] = None,
-    out: Annotated[Path, typer.Option(help="PNG file to write.")] = Path("memory.png"),
+    out: Annotated[
+        Path | None, typer.Option(help="PNG file to write [memory.png; none with --replay].")
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Also write an animated replay on the graph's map: .html "
+                          "(self-contained page), .gif, or .mp4 (needs ffmpeg)."),
+    ] = None,
     graph: Annotated[str | None, typer.Option(help="Graph name [the default graph].")] = None,
     model: Annotated[
         str | None, typer.Option(help="Model name or .ckpt path [the bundled one].")
@@ -33,14 +40,23 @@ def viz(
     seed: Annotated[int, typer.Option(help="Seed of the label draw.")] = 0,
 ) -> None:
     """Write and read weightings, usage, read modes and the triples the reads hit."""
+    from kgdnc.graphs import load
     from kgdnc.reasoning import ask
     from kgdnc.viz import memory_picture
+    from kgdnc.viz.replay import check_replay_path, write_replay
 
+    if replay is not None:
+        check_replay_path(replay)  # a bad suffix fails before the query runs
+    kg = load(graph)
     answer = ask(
-        from_, to=to, via=via, relation=relation, graph=graph, model=model,
+        from_, to=to, via=via, relation=relation, graph=kg, model=model,
         memory_size=memory_size, max_triples=max_triples, seed=seed, trace=True,
     )
-    path = memory_picture(answer, out)
     verdict = "correct" if answer.correct else "wrong"
-    typer.echo(f"wrote {path} ({answer.query.task}, answer {verdict}, "
-               f"N = {answer.memory_size} slots, {answer.n_triples} triples)")
+    about = (f"({answer.query.task}, answer {verdict}, "
+             f"N = {answer.memory_size} slots, {answer.n_triples} triples)")
+    if replay is None or out is not None:
+        path = memory_picture(answer, out or Path("memory.png"))
+        typer.echo(f"wrote {path} {about}")
+    if replay is not None:
+        typer.echo(f"wrote {write_replay(answer, kg, replay)} {about}")
