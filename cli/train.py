@@ -55,6 +55,21 @@ def train(
     key_masking: Annotated[
         bool | None, typer.Option(help="Masked content lookup (Csordás & Schmidhuber 2019).")
     ] = None,
+    key_mask_floor: Annotated[
+        float | None, typer.Option(help="With key masking, the mask's floor (Csordás: 0.1).")
+    ] = None,
+    memory_init: Annotated[
+        float | None, typer.Option(help="Initial memory: this small constant (default zeros).")
+    ] = None,
+    bypass_dropout: Annotated[
+        float | None, typer.Option(help="Dropout on the controller's direct output path.")
+    ] = None,
+    layer_norm: Annotated[
+        bool | None, typer.Option(help="Layer normalisation in the controller.")
+    ] = None,
+    until_lesson: Annotated[
+        int | None, typer.Option(help="Stop once this lesson has been passed.")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="DataLoader workers generating episodes.")
     ] = None,
@@ -108,12 +123,13 @@ def train(
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
         planning_steps=planning_steps, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
-        key_masking=key_masking, num_workers=workers,
+        key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
+        bypass_dropout=bypass_dropout, layer_norm=layer_norm, num_workers=workers,
     )
     options = RunOptions(
         task=task, model=model, preset=preset, seed=seed,
         out=out if out is not None else Path("runs") / f"{task or 'run'}-{model or 'dnc'}",
-        resume=resume, max_steps=max_steps, max_time=max_time,
+        resume=resume, max_steps=max_steps, max_time=max_time, until_lesson=until_lesson,
         accelerator=accelerator, devices=devices, strategy=strategy,
         threads=threads, progress=progress,
         overrides=tuple((k, v) for k, v in overrides.items() if v is not None),

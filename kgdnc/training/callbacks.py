@@ -242,13 +242,19 @@ class InvocationTimer(Timer):
 
 
 class StopWhenComplete(_AfterCheck):
-    """Stop training once the last lesson has been passed."""
+    """Stop training once the last lesson (or lesson ``until_lesson``) has been passed."""
 
-    def __init__(self, curriculum: Curriculum) -> None:
+    def __init__(self, curriculum: Curriculum, until_lesson: int | None = None) -> None:
         self.curriculum = curriculum
+        self.until_lesson = until_lesson
 
     def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.curriculum.completed and trainer.state.fn == "fit":
+        if trainer.state.fn != "fit":
+            return
+        passed = self.curriculum.position  # lessons passed so far
+        if self.curriculum.completed or (
+            self.until_lesson is not None and passed >= self.until_lesson
+        ):
             trainer.should_stop = True
 
 

@@ -129,11 +129,11 @@ def evaluate(
     from kgdnc.training.presets import TASKS
 
     if episodes < 1:
-        raise UserError(f"--episodes must be at least 1, got {episodes}")
+        raise UserError(f"episodes must be at least 1, got {episodes}")
     if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+        raise UserError(f"the batch size must be at least 1, got {batch_size}")
     if memory_size is not None and memory_size < 1:
-        raise UserError(f"--memory-size must be at least 1, got {memory_size}")
+        raise UserError(f"the memory size must be at least 1 slot, got {memory_size}")
     if task is not None and task not in TASKS:
         raise UserError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     trained = load_trained(model_path)
@@ -147,7 +147,7 @@ def evaluate(
     if lesson is None:
         lesson = min(trained.lesson, len(lessons)) if name == trained.task else 1
     if not 1 <= lesson <= len(lessons):
-        raise UserError(f"--lesson {lesson} is outside 1-{len(lessons)} for {name}")
+        raise UserError(f"lesson {lesson} is outside 1-{len(lessons)} for {name}")
 
     module = lesson_module(trained)
     if name != trained.task:

@@ -33,6 +33,26 @@ class Scores(NamedTuple):
     answer_steps: Tensor
 
 
+class StepResult:
+    """Loss and greedy scores of one batch (plain holder, not a tensor container).
+
+    ``exact`` (B,): shortest path's strict verdict (a walk of exactly the
+    shortest length) when ``scores.episode_correct`` follows a looser pass rule.
+    """
+
+    def __init__(
+        self,
+        loss: Tensor,
+        scores: Scores,
+        lengths: Tensor | None = None,
+        exact: Tensor | None = None,
+    ) -> None:
+        self.loss = loss
+        self.scores = scores
+        self.lengths = lengths
+        self.exact = exact
+
+
 StepLoss = Callable[[Tensor, Tensor], Tensor]
 StepCorrect = Callable[[Tensor, Tensor], Tensor]
 

@@ -57,6 +57,10 @@ def network_config(config: TrainConfig) -> DNCConfig:
         memory_size=config.memory_size,
         link_sparsity=config.link_sparsity,
         key_masking=config.key_masking,
+        key_mask_floor=config.key_mask_floor,
+        memory_init=config.memory_init,
+        bypass_dropout=config.bypass_dropout,
+        layer_norm=config.layer_norm,
         controller_clip=config.controller_clip,
         lstm_grad_clip=config.lstm_grad_clip,
     )
@@ -135,8 +139,8 @@ class GraphTaskModule(pl.LightningModule):
         self._rng = random.Random(config.seed + 7919)
         self._val_sums = torch.zeros(6, dtype=torch.float64)
         # running check: [episodes of the current lesson right, of them, all
-        # training episodes] since the last check
-        self._running = [0, 0, 0]
+        # training episodes, their summed loss] since the last check
+        self._running: list[float] = [0, 0, 0, 0.0]
         self.check_result: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ model
@@ -189,7 +193,7 @@ class GraphTaskModule(pl.LightningModule):
         acc = episodes_right / size
         step_acc = steps_right / steps.clamp(min=1)
         if stage == "train":
-            self._tally(batch, scores.episode_correct, size)
+            self._tally(batch, scores.episode_correct, size, float(result.loss.detach()))
             self.examples_seen += size * self.trainer.world_size
             self.log("loss", result.loss.detach(), prog_bar=True, batch_size=size)
             self.log("acc", acc, prog_bar=True, batch_size=size)
@@ -207,11 +211,12 @@ class GraphTaskModule(pl.LightningModule):
             self.log(f"{stage}/loss", result.loss.detach(), batch_size=size, sync_dist=True)
         return result.loss
 
-    def _tally(self, batch: Any, correct: Tensor, size: int) -> None:
+    def _tally(self, batch: Any, correct: Tensor, size: int, loss: float = 0.0) -> None:
         """Count the training episodes of the current lesson and their greedy verdicts
         (a running check; interactive tasks' training walks mix in the planner's
-        moves, so only tasks that feed nothing back are tallied)."""
+        moves, so only tasks that feed nothing back are tallied), and the loss."""
         self._running[2] += size
+        self._running[3] += loss * size
         lessons = batch_lessons(batch)
         if self.task.interactive or lessons is None:
             return
@@ -221,20 +226,20 @@ class GraphTaskModule(pl.LightningModule):
 
     def running_episodes(self) -> int:
         """Training episodes (this rank) since the last running check."""
-        return self._running[2]
+        return int(self._running[2])
 
-    def take_running_check(self) -> dict[str, float]:
+    def take_running_check(self) -> dict[str, float | None]:
         """The running check's result (episodes of the current lesson since the last
-        check, summed over ranks), and a fresh start."""
-        right, total, _ = self._running
-        self._running = [0, 0, 0]
-        counts = torch.tensor([right, total], dtype=torch.float64, device=self.device)
+        check, summed over ranks; the mean training loss of all episodes), and a
+        fresh start."""
+        counts = torch.tensor(self._running, dtype=torch.float64, device=self.device)
+        self._running = [0, 0, 0, 0.0]
         if self.trainer.world_size > 1:
             counts = self.trainer.strategy.reduce(counts, reduce_op="sum")
-        right, total = float(counts[0]), float(counts[1])
+        right, total, seen, loss = (float(c) for c in counts)
         acc = right / total if total else float("nan")
-        return {"accuracy": acc, "step_accuracy": None, "episodes": total, "loss": None,
-                "exact_accuracy": acc}
+        return {"accuracy": acc, "step_accuracy": None, "episodes": total,
+                "loss": loss / seen if seen else None, "exact_accuracy": acc}
 
     def transfer_batch_to_device(
         self, batch: Any, device: torch.device, dataloader_idx: int

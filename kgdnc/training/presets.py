@@ -56,6 +56,12 @@ class TrainConfig:
         read_heads: R, read heads.
         link_sparsity: K of the sparse link matrix, or None for dense links.
         key_masking: masked content lookup (Csordás & Schmidhuber 2019), a lever.
+        key_mask_floor: with key masking, the mask's floor (Csordás: 0.1).
+        memory_init: a small constant for the initial memory (Collier & Beel
+            2018), or None for zeros (the paper's).
+        bypass_dropout: dropout on the controller's direct output path
+            (Franke et al. 2018), so the answer must come through the reads.
+        layer_norm: layer normalisation in the controller (Franke et al. 2018).
         lstm_grad_clip: clip LSTM gate gradients to [-c, c] in BPTT (the paper: 10).
         controller_clip: clip the interface vector and output to [-c, c].
         memory_sizing: ``fixed`` (always ``memory_size`` slots) or ``episode``
@@ -104,6 +110,10 @@ class TrainConfig:
     read_heads: int = 4
     link_sparsity: int | None = None
     key_masking: bool = False
+    key_mask_floor: float = 0.0
+    memory_init: float | None = None
+    bypass_dropout: float = 0.0
+    layer_norm: bool = False
     lstm_grad_clip: float | None = None
     controller_clip: float | None = None
     memory_sizing: str = "episode"

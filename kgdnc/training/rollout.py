@@ -18,24 +18,97 @@ is right when the network's own choice begins a shortest path.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, NamedTuple, Protocol
 
 import torch
+from torch import Tensor, nn
 
-from kgdnc.training.losses import Scores
+from kgdnc.tasks.shortest_path import (
+    ShortestPathEpisode,
+    ShortestPathRollout,
+    candidate_log_probs,
+    optimal_nll,
+)
+from kgdnc.training.losses import Scores, StepResult
+from kgdnc.training.presets import TrainConfig
 
-if TYPE_CHECKING:
-    from kgdnc.training.module import GraphTaskModule, StepResult
+__all__ = ["Played", "play", "rollout"]
+
+Forward = Callable[[Tensor, Any], tuple[Tensor, Any]]  # (x (B, T, 92), state) -> (y, state)
+
+
+class Played(NamedTuple):
+    """What :func:`play` did, S the answer steps played.
+
+    Attributes:
+        losses: (B,) summed step losses ``-log Σ_{i optimal} p_i``.
+        right: (B, S) the network's own choice began a shortest path.
+        answered: (B, S) steps that carried a loss (an optimal candidate existed).
+        state: the network's state after the last step.
+    """
+
+    losses: Tensor
+    right: Tensor
+    answered: Tensor
+    state: Any
+
+
+def play(
+    roll: ShortestPathRollout, forward: Forward, state: Any, device: Any = "cpu"
+) -> Played:
+    """The interactive answer of ``roll``: the prefix in one call, then one step at a
+    time, each move the network's greedy choice among the candidates (mixed with
+    the planner's by ``roll``'s β when training).
+
+    Args:
+        roll: the batch's rollout (walks advance in place: ``roll.walks``).
+        forward: the network's ``(x, state) -> (y, state)`` (or a tracing wrapper).
+        state: the initial state, memory sized for the whole episode.
+        device: where the network runs.
+    """
+    b = roll.batch_size
+    _, state = forward(roll.prefix.inputs.to(device), state)
+    losses = torch.zeros(b, device=device)
+    step_right: list[Tensor] = []
+    step_mask: list[Tensor] = []
+    while not roll.done:
+        y, state = forward(roll.inputs().to(device)[:, None], state)  # (B, 1, 92)
+        digits, mask, optimal = (tensor.to(device) for tensor in roll.candidates())
+        logp = candidate_log_probs(y[:, 0], digits, mask)  # (B, C)
+        trainable = optimal.any(-1)
+        losses = losses + optimal_nll(logp, optimal) * trainable.to(losses.dtype)
+        choice = logp.detach().argmax(-1)
+        picked_optimal = optimal.gather(1, choice[:, None]).squeeze(1)
+        step_right.append((picked_optimal & trainable).cpu())
+        step_mask.append(trainable.cpu())
+        roll.advance(choice.cpu())
+    if step_right:
+        return Played(losses, torch.stack(step_right, 1), torch.stack(step_mask, 1), state)
+    none = torch.zeros(b, 0, dtype=torch.bool)
+    return Played(losses, none, none, state)
+
+
+class Player(Protocol):
+    """What :func:`rollout` needs of the training module."""
+
+    network: nn.Module
+    config: TrainConfig
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def memory_size_for(self, steps: int) -> int: ...
 
 
 def rollout(
-    module: GraphTaskModule,
-    episodes: list[Any],
+    module: Player,
+    episodes: list[ShortestPathEpisode],
     explore: bool,
     rng: random.Random,
     slack: int = 0,
 ) -> StepResult:
-    """Play ``episodes`` (``ShortestPathEpisode``) through ``module.network``.
+    """Play ``episodes`` through ``module.network`` (:func:`play`) and score them.
 
     Args:
         module: supplies the network, its device, the memory size and DAgger's β.
@@ -49,40 +122,14 @@ def rollout(
         loss (mean over episodes of the summed step losses) and greedy scores;
         ``step_correct`` is (B, S) over the S answer steps played.
     """
-    from kgdnc.tasks.shortest_path import ShortestPathRollout, candidate_log_probs, optimal_nll
-    from kgdnc.training.module import StepResult
-
     beta = module.config.dagger_beta if explore else None
     max_steps = None if explore else [e.shortest_length + slack for e in episodes]
     roll = ShortestPathRollout(episodes, beta=beta, rng=rng, max_steps=max_steps)
-    device = module.device
-    prefix = roll.prefix.inputs.to(device)
-    b, t = int(prefix.shape[0]), int(prefix.shape[1])
-    memory = module.memory_size_for(t + max(roll.max_steps))
-    state = module.network.initial_state(b, memory)
-    _, state = module.network(prefix, state)
-    losses = torch.zeros(b, device=device)
-    step_right: list[torch.Tensor] = []
-    step_mask: list[torch.Tensor] = []
-    while not roll.done:
-        x = roll.inputs().to(device)[:, None]  # (B, 1, 92)
-        y, state = module.network(x, state)
-        digits, mask, optimal = (tensor.to(device) for tensor in roll.candidates())
-        logp = candidate_log_probs(y[:, 0], digits, mask)  # (B, C)
-        trainable = optimal.any(-1)
-        losses = losses + optimal_nll(logp, optimal) * trainable.to(losses.dtype)
-        choice = logp.detach().argmax(-1)
-        picked_optimal = optimal.gather(1, choice[:, None]).squeeze(1)
-        step_right.append((picked_optimal & trainable).cpu())
-        step_mask.append(trainable.cpu())
-        roll.advance(choice.cpu())
+    steps = int(roll.prefix.inputs.shape[1]) + max(roll.max_steps)
+    state = module.network.initial_state(roll.batch_size, module.memory_size_for(steps))
+    played = play(roll, module.network, state, module.device)
+    right, answered = played.right, played.answered
     exact = roll.correct()
-    if step_right:
-        right = torch.stack(step_right, dim=1)
-        answered = torch.stack(step_mask, dim=1)
-    else:
-        right = torch.zeros(b, 0, dtype=torch.bool)
-        answered = torch.zeros(b, 0, dtype=torch.bool)
     if not explore:
         # greedy: the walk itself is the answer
         episode_right = roll.correct(slack)
@@ -92,4 +139,5 @@ def rollout(
         episode_right = ~(answered & ~right).any(-1)
     scores = Scores(right, episode_right, answered.sum(-1))
     lengths = torch.tensor([e.shortest_length for e in episodes])
-    return StepResult(losses.mean(), scores, lengths, exact=exact if not explore else None)
+    return StepResult(played.losses.mean(), scores, lengths,
+                      exact=exact if not explore else None)

@@ -39,6 +39,7 @@ class RunOptions:
         resume: continue from ``out/last.ckpt``.
         max_steps: stop at this global step (batches, counted over resumptions).
         max_time: ``HH:MM:SS`` for this invocation.
+        until_lesson: stop once this (1-based) lesson has been passed.
         accelerator, devices, strategy: Lightning's.
         threads: ``torch.set_num_threads`` for this process (default 1: the
             DNC's small operations run slower with more threads on shared cores).
@@ -56,6 +57,7 @@ class RunOptions:
     resume: bool = False
     max_steps: int | None = None
     max_time: str | None = None
+    until_lesson: int | None = None
     accelerator: str = "auto"
     devices: str = "1"
     strategy: str = "auto"
@@ -211,6 +213,8 @@ def train_run(options: RunOptions) -> TrainResult:
     max_time = parse_duration(options.max_time) if options.max_time is not None else None
     if options.max_steps is not None and options.max_steps < 1:
         raise UserError(f"--max-steps must be at least 1, got {options.max_steps}")
+    if options.until_lesson is not None and options.until_lesson < 1:
+        raise UserError(f"--until-lesson must be at least 1, got {options.until_lesson}")
     if options.threads is not None and options.threads < 1:
         raise UserError(f"--threads must be at least 1, got {options.threads}")
     out = Path(options.out)
@@ -246,6 +250,7 @@ def train_run(options: RunOptions) -> TrainResult:
         ".*Experiment logs directory.*exists and is not empty.*",
         ".*Checkpoint directory.*exists and is not empty.*",
         ".*GPU available but not used.*",
+        ".*Be aware that when using `ckpt_path`.*",
         ".*LOCAL_RANK.*",
         ".*overridden `transfer_batch_to_device`.*",
         ".*isinstance\\(treespec, LeafSpec\\)`? is deprecated.*",
@@ -269,7 +274,7 @@ def train_run(options: RunOptions) -> TrainResult:
     callbacks: list[pl.Callback] = [
         curriculum_cb,
         CheckReporter(curriculum_cb, every_check=not options.progress),
-        StopWhenComplete(curriculum),
+        StopWhenComplete(curriculum, until_lesson=options.until_lesson),
         HistoryWriter(curriculum_cb, out),
     ]
     if options.progress:

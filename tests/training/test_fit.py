@@ -181,3 +181,31 @@ def test_running_check_counts_only_the_current_lessons_episodes():
     # lesson-2 episodes are 1, 3, 5: right, wrong, right
     assert result["episodes"] == 3 and result["accuracy"] == pytest.approx(2 / 3)
     assert module.running_episodes() == 0
+
+
+def test_until_lesson_stops_after_that_lesson_and_keeps_its_weights(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    result = tiny_run("traversal", out=out, until_lesson=2, overrides=(("threshold", 0.0),))
+    # every check passes: lesson 1 at the first check, lesson 2 at the second
+    assert result.lesson == 3 and len(result.history) == 2
+    for lesson in (1, 2):
+        slim = read_checkpoint(out / f"passed-{lesson:02d}.ckpt")
+        assert "optimizer_states" not in slim and slim["state_dict"]
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("key_masking", True), ("key_mask_floor", 0.1), ("memory_init", 1e-3),
+     ("bypass_dropout", 0.2), ("layer_norm", True), ("link_sparsity", 4)],
+)
+def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option, value):
+    from kgdnc.training.trained import load_trained
+
+    extra = (("key_masking", True),) if option == "key_mask_floor" else ()
+    out = tmp_path / option
+    tiny_run("traversal", out=out, max_steps=2, overrides=((option, value), *extra))
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"][option] == value
+    assert meta["model_config"][option] == value
+    # the answering loader rebuilds the same network from the checkpoint alone
+    assert getattr(load_trained(out / "last.ckpt").model_config, option) == value

@@ -1,0 +1,54 @@
+"""benchmarks/learning_speed.py runs end to end in seconds on a tiny configuration."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "learning_speed.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("learning_speed", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["learning_speed"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules["learning_speed"]
+
+
+def test_tiny_run_trains_measures_resumes_and_tabulates(bench, tmp_path, capsys):
+    args = ["--task", "traversal", "--configs", "base,mix-0.25", "--seeds", "0",
+            "--budget", "00:01:00", "--lessons", "2", "--out", str(tmp_path), "--tiny",
+            "--no-test-graph", "--episodes", "4", "--set", "threshold=0.0"]
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    runs = json.loads((tmp_path / "traversal" / "results.json").read_text())
+    assert [r["config"] for r in runs] == ["base", "mix-0.25"]
+    for run in runs:
+        # threshold 0: each check passes; the run stops once lesson 2 is passed
+        assert sorted(run["passes"]) == ["1", "2"]
+        for p in run["passes"].values():
+            assert 0.0 <= p["final"] <= 1.0 and p["test"] is None
+    assert "| base | 1 |" in out and "| mix-0.25 | 1 |" in out
+    assert "paper Final" in out and (tmp_path / "learning_speed_traversal.png").is_file()
+    config = json.loads((tmp_path / "traversal/base/seed-0/history.json").read_text())
+    assert config[-1]["lesson"] == 2
+    # a second invocation finds the runs done: nothing more is trained
+    steps = config[-1]["step"]
+    assert bench.main(args) == 0
+    again = json.loads((tmp_path / "traversal/base/seed-0/history.json").read_text())
+    assert again[-1]["step"] == steps
+
+
+def test_docs_section_is_replaced_in_place(bench, tmp_path):
+    md = tmp_path / "results.md"
+    md.write_text("# Results\n\nintro\n")
+    bench.write_docs("traversal", "table one", md)
+    bench.write_docs("traversal", "table two", md)
+    text = md.read_text()
+    assert text.count("<!-- learning-speed:traversal -->") == 1
+    assert "table two" in text and "table one" not in text and text.startswith("# Results")
