@@ -6,22 +6,9 @@ graphs), runs the model, maps its triples back to the graph's names and checks
 them against the exact answer computed with networkx.
 """
 
-from kgdnc.reasoning.answer import (
-    Answer,
-    Draw,
-    answer_query,
-    ask,
-    choose_memory_size,
-    run_draws,
-    verify_draw,
-)
-from kgdnc.reasoning.episodes import (
-    DEFAULT_MAX_TRIPLES,
-    Focus,
-    QueryEpisode,
-    build_episode,
-    sample_query,
-)
+from kgdnc.reasoning.answer import answer_query, ask, run_draws, verify_draw
+from kgdnc.reasoning.episodes import DEFAULT_MAX_TRIPLES, Draw, Focus, QueryEpisode
+from kgdnc.reasoning.kinds import KINDS, QueryKind, build_episode, kind_of, sample_query
 from kgdnc.reasoning.models import (
     ModelEntry,
     list_models,
@@ -31,19 +18,22 @@ from kgdnc.reasoning.models import (
     save_model,
 )
 from kgdnc.reasoning.query import Query, parse_query
+from kgdnc.reasoning.result import Answer
 
 __all__ = [
     "DEFAULT_MAX_TRIPLES",
+    "KINDS",
     "Answer",
     "Draw",
     "Focus",
     "ModelEntry",
     "Query",
     "QueryEpisode",
+    "QueryKind",
     "answer_query",
     "ask",
     "build_episode",
-    "choose_memory_size",
+    "kind_of",
     "list_models",
     "load_model",
     "model_info",

@@ -19,21 +19,16 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Sequence
-from typing import Any
 
 import networkx as nx
 
 from kgdnc.errors import UserError
-from kgdnc.reasoning.answer import choose_memory_size, draw_rng, run_draws, verify_draw
-from kgdnc.reasoning.episodes import (
-    DEFAULT_LENGTHS,
-    DEFAULT_MAX_TRIPLES,
-    build_episode,
-    sample_query,
-)
+from kgdnc.reasoning.answer import draw_rng, run_draws
+from kgdnc.reasoning.episodes import DEFAULT_LENGTHS, DEFAULT_MAX_TRIPLES
+from kgdnc.reasoning.kinds import build_episode, kind_of, sample_query
 from kgdnc.reasoning.query import Query
 from kgdnc.training.evaluate import EvalReport
-from kgdnc.training.trained import load_trained
+from kgdnc.training.trained import Network, load_trained, memory_size_for
 
 __all__ = [
     "all_pairs_at",
@@ -63,7 +58,7 @@ def parse_lengths(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         values = []
     if len(values) not in (1, 2) or min(values) < 1 or values[0] > values[-1]:
-        raise UserError(f"--length {text!r} is not a length or a range; write e.g. 7 or 2-4")
+        raise UserError(f"query length {text!r} is not a length or a range; write e.g. 7 or 2-4")
     return values[0], values[-1]
 
 
@@ -104,7 +99,7 @@ def all_pairs_at(
 
 
 def query_results(
-    network: Any,
+    network: Network,
     trained_memory: int,
     graph: nx.MultiDiGraph,
     queries: Sequence[Query],
@@ -113,6 +108,7 @@ def query_results(
     memory_size: int | None = None,
     seed: int = 0,
     batch_size: int = 16,
+    planning_steps: int | None = None,
 ) -> list[tuple[bool, int]]:
     """Per query: (answered right, triples described), one seeded label draw each.
 
@@ -126,6 +122,7 @@ def query_results(
         memory_size: N for every episode (default: one slot per step).
         seed: seed of the label draws (query ``i`` uses draw ``i``).
         batch_size: queries per forward pass.
+        planning_steps: the model's planning steps (None: the task's default).
     """
     out: list[tuple[bool, int]] = []
     was_training = network.training
@@ -134,27 +131,20 @@ def query_results(
         for start in range(0, len(queries), batch_size):
             chunk = queries[start : start + batch_size]
             episodes = [
-                build_episode(graph, q, draw_rng(seed, start + i), max_triples=max_triples)
+                build_episode(graph, q, draw_rng(seed, start + i), max_triples=max_triples,
+                              planning_steps=planning_steps)
                 for i, q in enumerate(chunk)
             ]
-            n = memory_size or choose_memory_size(
-                trained_memory, max(e.total_steps for e in episodes)
-            )
+            n = memory_size or memory_size_for(max(e.total_steps for e in episodes),
+                                               trained_memory)
             decoded, _ = run_draws(network, episodes, n)
             out.extend(
-                (verify_draw(graph, qe, labels).correct, qe.n_triples)
+                (kind_of(qe.query.task).check(graph, qe, labels).correct, qe.n_triples)
                 for qe, labels in zip(episodes, decoded, strict=True)
             )
     finally:
         network.train(was_training)
     return out
-
-
-def _length_of(query: Query, graph: nx.MultiDiGraph) -> int:
-    if query.task == "shortest-path":
-        assert query.destination is not None
-        return int(nx.shortest_path_length(graph, query.start, query.destination))
-    return len(query.relations)
 
 
 def graph_accuracy(
@@ -189,17 +179,17 @@ def graph_accuracy(
     from kgdnc.graphs import load
 
     if episodes < 1:
-        raise UserError(f"--episodes must be at least 1, got {episodes}")
+        raise UserError(f"episodes must be at least 1, got {episodes}")
     if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+        raise UserError(f"the batch size must be at least 1, got {batch_size}")
     if memory_size is not None and memory_size < 1:
-        raise UserError(f"--memory-size must be at least 1, got {memory_size}")
+        raise UserError(f"the memory size must be at least 1 slot, got {memory_size}")
     if max_triples < 1:
-        raise UserError(f"--max-triples must be at least 1, got {max_triples}")
+        raise UserError(f"max_triples must be at least 1, got {max_triples}")
     trained = load_trained(model_path)
     task = trained.task
     if task not in DEFAULT_LENGTHS:
-        raise UserError(f"a {task} model has no queries on a graph; test it with --lesson")
+        raise UserError(f"a {task} model has no queries on a graph; test it on a lesson")
     lengths = lengths or DEFAULT_LENGTHS[task]
     g = load(graph).to_networkx()
     rng = random.Random(f"kgdnc-eval/{seed}")
@@ -210,15 +200,16 @@ def graph_accuracy(
     if not queries:
         raise UserError(
             f"graph {graph!r} has no {task} query of length {lengths[0]}-{lengths[1]}; "
-            "choose other --length"
+            "choose other lengths"
         )
     results = query_results(
         trained.network, trained.model_config.memory_size, g, queries, max_triples=max_triples,
         memory_size=memory_size, seed=seed, batch_size=batch_size,
+        planning_steps=trained.config.planning_steps,
     )
     totals: dict[int, list[int]] = {}
     for q, (right, _) in zip(queries, results, strict=True):
-        row = totals.setdefault(_length_of(q, g), [0, 0])
+        row = totals.setdefault(kind_of(task).length(g, q), [0, 0])
         row[0] += 1
         row[1] += int(right)
     described = [n for _, n in results]
@@ -273,15 +264,15 @@ def evaluate(
     model_path = resolve_model(str(model_path), "traversal").path
     if graph is None:
         if lengths is not None:
-            raise UserError("--length needs --graph; a lesson fixes its own lengths")
+            raise UserError("query lengths need a graph; a lesson fixes its own lengths")
         return evaluate_lesson(
             model_path, task=task, lesson=lesson, episodes=episodes,
             memory_size=memory_size, seed=seed, batch_size=batch_size,
         )
     if lesson is not None:
-        raise UserError("pass --lesson or --graph, not both")
+        raise UserError("test on a lesson or on a graph, not both")
     if task is not None:
-        raise UserError("--task applies to lessons; on a graph the model's own task is tested")
+        raise UserError("a task applies to lessons; on a graph the model's own task is tested")
     return graph_accuracy(
         model_path, graph, lengths=lengths, episodes=episodes, memory_size=memory_size,
         seed=seed, batch_size=batch_size,

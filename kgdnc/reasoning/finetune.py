@@ -26,10 +26,16 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgdnc.errors import UserError
 from kgdnc.reasoning.episodes import DEFAULT_LENGTHS
+from kgdnc.reasoning.query import Query
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from kgdnc.training.trained import Network
 
 __all__ = [
     "DEFAULT_LENGTHS",
@@ -138,8 +144,8 @@ def write_initial_checkpoint(
 
 
 def heldout_queries(
-    graph: Any, task: str, count: int, lengths: tuple[int, int], seed: int
-) -> list[Any]:
+    graph: nx.MultiDiGraph, task: str, count: int, lengths: tuple[int, int], seed: int
+) -> list[Query]:
     """``count`` distinct random queries (fewer when the graph has fewer)."""
     from kgdnc.reasoning.accuracy import sample_queries
 
@@ -149,14 +155,15 @@ def heldout_queries(
 
 
 def heldout_accuracy(
-    network: Any,
+    network: Network,
     trained_memory: int,
-    graph: Any,
-    queries: list[Any],
+    graph: nx.MultiDiGraph,
+    queries: list[Query],
     *,
     max_triples: int = 256,
     seed: int = 0,
     batch_size: int = 16,
+    planning_steps: int | None = None,
 ) -> float:
     """Share of ``queries`` answered right (one label draw each, seeded), checked
     against the exact answers as ``kgdnc query`` checks them."""
@@ -165,7 +172,7 @@ def heldout_accuracy(
     if not queries:
         return float("nan")
     results = query_results(network, trained_memory, graph, queries, max_triples=max_triples,
-                            seed=seed, batch_size=batch_size)
+                            seed=seed, batch_size=batch_size, planning_steps=planning_steps)
     return sum(right for right, _ in results) / len(queries)
 
 
@@ -174,17 +181,18 @@ class GraphEpisodes:
     the user's graph (never a held-out one) as a query episode."""
 
     def __init__(
-        self, graph: Any, task: str, lengths: tuple[int, int], exclude: set[tuple[str, ...]],
-        max_triples: int,
+        self, graph: nx.MultiDiGraph, task: str, lengths: tuple[int, int],
+        exclude: set[tuple[str, ...]], max_triples: int, planning_steps: int | None = None,
     ) -> None:
         self.graph = graph
         self.task = task
         self.lengths = lengths
         self.exclude = exclude
         self.max_triples = max_triples
+        self.planning_steps = planning_steps
 
     def __call__(self, lesson: Any, seed: Any, graph: Any = None, **_: Any) -> Any:
-        from kgdnc.reasoning.episodes import build_episode, sample_query
+        from kgdnc.reasoning.kinds import build_episode, sample_query
 
         rng = seed if isinstance(seed, random.Random) else random.Random(seed)
         error: UserError | None = None
@@ -192,7 +200,8 @@ class GraphEpisodes:
             query = sample_query(self.graph, self.task, rng, self.lengths, exclude=self.exclude,
                                  prefer_unique=True)
             try:
-                return build_episode(self.graph, query, rng, max_triples=self.max_triples).episode
+                return build_episode(self.graph, query, rng, max_triples=self.max_triples,
+                                     planning_steps=self.planning_steps).episode
             except UserError as exc:  # e.g. a query whose nodes alone exceed the limit
                 error = exc
         assert error is not None
@@ -216,16 +225,16 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
     validate_model_name(options.name)
     if (models_dir() / options.name).exists() and not options.force:
         raise UserError(
-            f"model {options.name!r} already exists; pass --force or choose another --name"
+            f"model {options.name!r} already exists; replace it (force) or choose another name"
         )
     if options.steps is not None and options.steps < 1:
-        raise UserError(f"--steps must be at least 1, got {options.steps}")
+        raise UserError(f"steps must be at least 1, got {options.steps}")
     if options.eval_queries < 1:
-        raise UserError(f"--eval-queries must be at least 1, got {options.eval_queries}")
+        raise UserError(f"held-out queries must be at least 1, got {options.eval_queries}")
     if options.batch_size is not None and options.batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {options.batch_size}")
+        raise UserError(f"the batch size must be at least 1, got {options.batch_size}")
     if options.lr is not None and options.lr <= 0:
-        raise UserError(f"--lr must be positive, got {options.lr}")
+        raise UserError(f"the learning rate must be positive, got {options.lr}")
     max_time = parse_duration(options.max_time) if options.max_time else None
     steps = options.steps if options.steps is not None else (None if max_time else DEFAULT_STEPS)
     lengths = options.lengths or DEFAULT_LENGTHS[options.task]
@@ -259,7 +268,7 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
     if base.task != options.task:
         raise UserError(
             f"model {entry.label()!r} was trained on {base.task}, not {options.task}; "
-            "pass a --from-model of that task"
+            "start from a model of that task"
         )
     config = TrainConfig.from_dict(base.meta["train_config"])
     config = dataclasses.replace(
@@ -278,18 +287,19 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
     if not held_out:
         raise UserError(
             f"the graph has no {options.task} query of length {lengths[0]}-{lengths[1]}; "
-            "choose other --lengths"
+            "choose other lengths"
         )
     exclude = {q.key() for q in held_out}
     measure = functools.partial(
         heldout_accuracy, graph=graph, queries=held_out, max_triples=options.max_triples,
-        seed=options.seed,
+        seed=options.seed, planning_steps=config.planning_steps,
     )
     before = measure(module.network, config.memory_size)
 
     task = dataclasses.replace(
         get_task(options.task),
-        make_episode=GraphEpisodes(graph, options.task, lengths, exclude, options.max_triples),
+        make_episode=GraphEpisodes(graph, options.task, lengths, exclude, options.max_triples,
+                                   config.planning_steps),
     )
     lesson = Lesson(0, nodes=(0, 0), out_degree=(0, 0), length=lengths)
     stream = EpisodeStream(task, lambda rng: lesson, options.seed)

@@ -110,7 +110,7 @@ def bundled_path(task: str) -> Path | None:
 def _no_bundled(task: str) -> KgdncError:
     return KgdncError(
         f"no bundled {task} model is installed; train one with `kgdnc train --task {task}` "
-        f"and pass --model runs/{task}-dnc/best.ckpt"
+        f"and name its checkpoint (runs/{task}-dnc/best.ckpt) as the model"
     )
 
 
@@ -151,7 +151,7 @@ def resolve_model(spec: str | None, task: str) -> ModelEntry:
         return ModelEntry(task, "bundled", path)
     spec = spec.strip()
     if not spec:
-        raise UserError("--model is empty; give a model name or a checkpoint path")
+        raise UserError("the model name is empty; give a model name or a checkpoint path")
     file = Path(spec).expanduser()
     if file.is_file():
         return ModelEntry(spec, "file", file)
@@ -275,7 +275,7 @@ def save_model(
     root.mkdir(parents=True, exist_ok=True)
     target = root / name
     if target.exists() and not force:
-        raise UserError(f"model {name!r} already exists; pass --force or choose another --name")
+        raise UserError(f"model {name!r} already exists; replace it (force) or choose another name")
     with replace_folder(root, name) as tmp:
         atomic_save(checkpoint, tmp / CHECKPOINT_FILE)
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n",

@@ -64,14 +64,14 @@ def resolve_via(graph: KnowledgeGraph, via: str) -> tuple[str, ...]:
     """``"e1,e2,…"`` -> relation ids (each an exact id or a case-insensitive label)."""
     text = via.strip()
     if not text:
-        raise UserError("--via is empty; give the relations to follow, e.g. --via 'e1,e2'")
+        raise UserError("the relations to follow are empty; name them, e.g. 'e1,e2'")
     try:  # a relation whose own name holds a comma
         return (graph.find_relation(text).id,)
     except UserError:
         pass
     parts = [p.strip() for p in text.split(",")]
     if any(not p for p in parts):
-        raise UserError(f"--via {via!r} has an empty relation name; separate names with ','")
+        raise UserError(f"relations {via!r} have an empty relation name; separate names with ','")
     return tuple(graph.find_relation(p).id for p in parts)
 
 
@@ -79,7 +79,7 @@ def resolve_composition(graph: KnowledgeGraph, relation: str) -> tuple[str, ...]
     """``"r1/r2/…"`` or a named alias (a kinship word) -> relation ids, 2–5 of them."""
     text = clean_text(relation)
     if not text:
-        raise UserError("--relation is empty; give a composition such as 'mother/brother'")
+        raise UserError("the relation composition is empty; give one such as 'mother/brother'")
     alias = KINSHIP_ALIASES.get(text.lower())
     if alias is not None:
         names: list[str] = list(alias)
@@ -87,18 +87,18 @@ def resolve_composition(graph: KnowledgeGraph, relation: str) -> tuple[str, ...]
         names = [p.strip() for p in text.split("/")]
         if any(not p for p in names):
             raise UserError(
-                f"--relation {relation!r} has an empty relation name; separate names with '/'"
+                f"composition {relation!r} has an empty relation name; separate names with '/'"
             )
     if len(names) == 1:
         # one name that is neither an alias nor a composition
         rel = graph.find_relation(names[0])
         raise UserError(
-            f"--relation {relation!r} is the single relation {rel.label!r}; a relation query "
-            f"composes {MIN_COMPOSITION}-{MAX_COMPOSITION} relations (to follow one, use --via)"
+            f"{relation!r} is the single relation {rel.label!r}; a relation query composes "
+            f"{MIN_COMPOSITION}-{MAX_COMPOSITION} relations (to follow one, ask a traversal)"
         )
     if len(names) > MAX_COMPOSITION:
         raise UserError(
-            f"--relation {relation!r} composes {len(names)} relations; at most "
+            f"composition {relation!r} has {len(names)} relations; at most "
             f"{MAX_COMPOSITION} are supported"
         )
     return tuple(graph.find_relation(n).id for n in names)
@@ -117,15 +117,16 @@ def parse_query(
     Raises:
         UserError: none or several kinds given, unknown or ambiguous names.
     """
-    given = [name for name, v in (("--to", to), ("--via", via), ("--relation", relation)) if v]
+    given = [name for name, v in (("a destination", to), ("relations to follow", via),
+                                  ("a composition", relation)) if v]
     if len(given) != 1:
         what = "none" if not given else " and ".join(given)
         raise UserError(
-            f"give exactly one of --to (shortest path), --via (traversal) or --relation "
-            f"(inference), got {what}"
+            f"give exactly one of a destination (shortest path), relations to follow "
+            f"(traversal) or a relation composition (inference), got {what}"
         )
     if not start or not start.strip():
-        raise UserError("--from is empty; name the node the query starts from")
+        raise UserError("the start node is empty; name the node the query starts from")
     source = graph.find_node(start).id
     if to is not None:
         return Query("shortest-path", source, destination=graph.find_node(to).id)

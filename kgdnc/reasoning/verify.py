@@ -4,6 +4,8 @@ All functions work on the whole graph (``KnowledgeGraph.to_networkx()``: nodes
 keyed by id, edges keyed by relation id), never on the sub-graph the model saw,
 so a sub-graph cannot make a wrong answer look right.
 
+Following relations is :mod:`kgdnc.tasks.walks`' (re-exported here).
+
 - traversal: the walk that follows the relations in order. When every node's
   outgoing relations are distinct it is unique (the paper's deterministic walk);
   otherwise any walk along those relations is right and one of them is shown.
@@ -20,6 +22,8 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import networkx as nx
+
+from kgdnc.tasks.walks import follow_sets, one_walk, reachable, relation_of
 
 __all__ = [
     "AnswerTriple",
@@ -40,52 +44,7 @@ def edge_relations(graph: nx.MultiDiGraph, u: Hashable, v: Hashable) -> set[Hash
     """Relation ids of the edges u -> v (empty when there is none)."""
     if u is None or v is None or u not in graph or v not in graph.succ[u]:
         return set()
-    return {d.get("relation_id", k) for k, d in graph[u][v].items()}
-
-
-def _step(graph: nx.MultiDiGraph, node: Hashable, relation: Hashable) -> list[Hashable]:
-    """Nodes reached from ``node`` by one ``relation`` edge, sorted."""
-    out = {v for _, v, k, d in graph.out_edges(node, keys=True, data=True)
-           if d.get("relation_id", k) == relation}
-    return sorted(out, key=str)
-
-
-def follow_sets(
-    graph: nx.MultiDiGraph, start: Hashable, relations: Sequence[Hashable]
-) -> list[set[Hashable]]:
-    """The frontier after each step: ``[{start}, F_1, …, F_L]``."""
-    frontiers = [{start}]
-    for rel in relations:
-        frontiers.append({v for u in frontiers[-1] for v in _step(graph, u, rel)})
-    return frontiers
-
-
-def reachable(graph: nx.MultiDiGraph, start: Hashable, relations: Sequence[Hashable]) -> set:
-    """Every node the composition of ``relations`` reaches from ``start``."""
-    return follow_sets(graph, start, relations)[-1]
-
-
-def one_walk(
-    graph: nx.MultiDiGraph, start: Hashable, relations: Sequence[Hashable]
-) -> list[AnswerTriple] | None:
-    """A walk along ``relations`` from ``start`` (the unique one when relations are
-    distinct per node; else the first in name order that completes), or None."""
-    frontiers = follow_sets(graph, start, relations)
-    if not frontiers[-1]:
-        return None
-    # nodes at step i from which the rest of the walk can be completed
-    alive = [set() for _ in frontiers]
-    alive[-1] = set(frontiers[-1])
-    for i in range(len(relations) - 1, -1, -1):
-        alive[i] = {u for u in frontiers[i] if any(v in alive[i + 1]
-                                                    for v in _step(graph, u, relations[i]))}
-    walk: list[AnswerTriple] = []
-    node = start
-    for i, rel in enumerate(relations):
-        nxt = next(v for v in _step(graph, node, rel) if v in alive[i + 1])
-        walk.append((node, rel, nxt))
-        node = nxt
-    return walk
+    return {relation_of(k, d) for k, d in graph[u][v].items()}
 
 
 def is_walk(

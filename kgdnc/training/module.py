@@ -18,14 +18,25 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from kgdnc import __version__
-from kgdnc.dnc import DNC, DNCConfig, LSTMBaseline
+from kgdnc.dnc import DNCConfig
 from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, OUTPUT_SIZE, TERMINATION_LABEL
 from kgdnc.training.checkpoint import FORMAT, FORMAT_VERSION, META_KEY
-from kgdnc.training.losses import Scores, greedy_scores, sequence_loss
+from kgdnc.training.losses import StepResult, greedy_scores, sequence_loss
 from kgdnc.training.presets import TrainConfig
+from kgdnc.training.trained import build_network, memory_size_for, round_up
+
+__all__ = [  # build_network, round_up (training.trained), StepResult (losses): re-exported
+    "GraphTaskModule",
+    "StepResult",
+    "batch_lessons",
+    "build_network",
+    "codec_of",
+    "network_config",
+    "round_up",
+]
 
 GRAPH_CODEC = {
     "input_size": INPUT_SIZE, "output_size": OUTPUT_SIZE, "n_digits": N_DIGITS, "base": 10,
@@ -64,36 +75,6 @@ def network_config(config: TrainConfig) -> DNCConfig:
         controller_clip=config.controller_clip,
         lstm_grad_clip=config.lstm_grad_clip,
     )
-
-
-def build_network(model: str, config: DNCConfig) -> nn.Module:
-    """``DNC(config)`` for ``model == "dnc"``, ``LSTMBaseline(config)`` for ``"lstm"``."""
-    return DNC(config) if model == "dnc" else LSTMBaseline(config)
-
-
-def round_up(value: int, multiple: int = 8) -> int:
-    """``value`` rounded up to a multiple of ``multiple``."""
-    return -(-value // multiple) * multiple
-
-
-class StepResult:
-    """Loss and greedy scores of one batch (plain holder, not a tensor container).
-
-    ``exact`` (B,): shortest path's strict verdict (a walk of exactly the
-    shortest length) when ``scores.episode_correct`` follows a looser pass rule.
-    """
-
-    def __init__(
-        self,
-        loss: Tensor,
-        scores: Scores,
-        lengths: Tensor | None = None,
-        exact: Tensor | None = None,
-    ) -> None:
-        self.loss = loss
-        self.scores = scores
-        self.lengths = lengths
-        self.exact = exact
 
 
 def batch_lessons(batch: Any) -> Tensor | None:
@@ -150,7 +131,7 @@ class GraphTaskModule(pl.LightningModule):
         if self.memory_size_override is not None:
             return self.memory_size_override
         if self.config.memory_sizing == "episode":
-            return max(self.config.memory_size, round_up(steps))
+            return memory_size_for(steps, self.config.memory_size)
         return self.config.memory_size
 
     def forward(self, x: Tensor, state: Any = None) -> tuple[Tensor, Any]:

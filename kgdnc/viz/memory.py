@@ -21,14 +21,14 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from torch import Tensor
 
+from kgdnc.reasoning import Answer, QueryEpisode, kind_of
 from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
 from kgdnc.tasks.shortest_path import ShortestPathEpisode
 
-__all__ = ["MemoryPicture", "Phase", "memory_picture", "picture_data", "read_hits"]
+__all__ = ["MemoryPicture", "Phase", "memory_picture", "phases_of", "picture_data", "read_hits"]
 
 
 @dataclass(frozen=True)
@@ -81,45 +81,38 @@ def read_hits(read: Tensor, write: Tensor, steps: list[int], described: int) -> 
     return reads @ write[:described].T  # (A, D)
 
 
-def _names(answer: Any, labels: Tensor, qe: Any) -> list[str]:
-    node_of, rel_of = qe.node_of, qe.relation_of
-
-    def node(label: int) -> str:
-        n = node_of.get(label)
-        return "?" if n is None else answer.names.get(n) or str(qe.graph.nodes[label].get("name"))
-
+def _names(answer: Answer, labels: Tensor, qe: QueryEpisode) -> list[str]:
+    """Label triples as the graph's names (``?`` for a label the draw never used)."""
     out = []
-    for s, r, t in labels.tolist():
-        rel = rel_of.get(r)
-        rel_name = answer.relation_names.get(rel, str(rel)) if rel is not None else "?"
-        out.append(f"{node(s)} –{rel_name}→ {node(t)}")
+    for s, r, t in qe.ids(labels.tolist()):
+        ends = [answer.names.get(n) or str(qe.graph.nodes[qe.node_labels[n]].get("name"))
+                if n is not None else "?" for n in (s, t)]
+        out.append(f"{ends[0]} –{answer.relation_name(r) or '?'}→ {ends[1]}")
     return out
 
 
-def picture_data(answer: Any) -> MemoryPicture:
+def phases_of(qe: QueryEpisode, total: int) -> list[Phase]:
+    """The episode's phases over ``total`` steps (the interactive answer included)."""
+    described = qe.n_triples
+    asked = described + kind_of(qe.query.task).query_steps(qe.query)
+    phases = [Phase("description", 0, described), Phase("query", described, asked)]
+    if qe.answer_start > asked:
+        phases.append(Phase("planning", asked, qe.answer_start))
+    return [*phases, Phase("answer", qe.answer_start, total)]
+
+
+def picture_data(answer: Answer) -> MemoryPicture:
     """The arrays of :class:`MemoryPicture` from an answer made with ``trace=True``."""
     if answer.trace is None:
         raise ValueError("the answer holds no memory trace; ask with trace=True")
     trace = answer.trace
     qe = answer.draws[0].episode
-    ep = qe.episode.prefix if isinstance(qe.episode, ShortestPathEpisode) else qe.episode
-    inputs = ep.inputs
+    inputs = qe.episode.prefix.inputs if isinstance(qe.episode, ShortestPathEpisode) \
+        else qe.episode.inputs
     n_desc = qe.n_triples
     digits = inputs[:n_desc, :TRIPLE_SIZE].reshape(n_desc, N_DIGITS, 10).argmax(-1)
     description = _names(answer, digits_to_triple(digits), qe)
-    for node in qe.graph.nodes:  # names of nodes outside the answer
-        answer.names.setdefault(qe.node_of[node], str(qe.graph.nodes[node].get("name", node)))
-    total = int(trace.write_weights.shape[1])
-    task = answer.query.task
-    if task == "traversal":
-        n_query = len(answer.query.relations)
-        phases = [Phase("description", 0, n_desc), Phase("query", n_desc, n_desc + n_query),
-                  Phase("answer", n_desc + n_query, total)]
-    else:
-        plan = n_desc + 1
-        phases = [Phase("description", 0, n_desc), Phase("query", n_desc, plan),
-                  Phase("planning", plan, len(inputs) if task == "shortest-path" else plan + 10),
-                  Phase("answer", len(inputs) if task == "shortest-path" else plan + 10, total)]
+    phases = phases_of(qe, int(trace.write_weights.shape[1]))
     labelled = answer.labelled(answer.draws[0].answer)
     asked: list[tuple[int, str]] = []
     for phase in phases[1:]:
@@ -135,18 +128,14 @@ def picture_data(answer: Any) -> MemoryPicture:
     write = trace.write_weights[0].float()
     read = trace.read_weights[0].float()
     hits = read_hits(read, write, [t for t, _ in asked], n_desc)
-    q = answer.query
-    what = {"shortest-path": f"{answer._node(q.start)} → {answer._node(q.destination)}",
-            "traversal": f"{answer._node(q.start)} via {len(q.relations)} relations",
-            "inference": f"{q.relation_text} of {answer._node(q.start)}"}[task]
     verdict = "correct" if answer.correct else "wrong"
-    title = (f"{task}: {what} — answer {verdict} — N = {answer.memory_size} slots, "
+    title = (f"{answer.headline()} — answer {verdict} — N = {answer.memory_size} slots, "
              f"{n_desc} triples, model {answer.model}")
     return MemoryPicture(write, read, trace.usage[0].float(), trace.read_modes[0].float(),
                          phases, description, asked, hits, title)
 
 
-def memory_picture(answer: Any, out: str | os.PathLike[str], *, top: int = 16,
+def memory_picture(answer: Answer, out: str | os.PathLike[str], *, top: int = 16,
                    dpi: int = 100) -> Path:
     """Draw the memory of ``answer`` (asked with ``trace=True``) into a PNG at ``out``
     (written to a temporary file, then renamed).

@@ -65,7 +65,7 @@ def test_text_output_and_votes(setup):
         (["--from", "Mil", "--to", "Inn"], "no node named 'Mil'"),
         (["--from", "Mill", "--via", "rood"], "no relation named 'rood'"),
         (["--from", "Mill"], "exactly one of"),
-        (["--from", "Mill", "--to", "Inn", "--votes", "0"], "--votes must be at least 1"),
+        (["--from", "Mill", "--to", "Inn", "--votes", "0"], "votes must be at least 1"),
         (["--from", "Mill", "--to", "Inn", "--model", "nope"], "no model named 'nope'"),
         (["--from", "Mill", "--to", "Inn", "--graph", "nowhere"], "nowhere"),
     ],

@@ -27,7 +27,7 @@ def test_parse_lengths(text, want):
 
 @pytest.mark.parametrize("text", ["0", "4-2", "x", "1-2-3", ""])
 def test_parse_lengths_rejects(text):
-    with pytest.raises(UserError, match="--length"):
+    with pytest.raises(UserError, match="query length"):
         parse_lengths(text)
 
 
@@ -89,11 +89,11 @@ def test_a_small_triple_limit_gives_sub_graphs(tiny_models):
 def test_evaluate_rejects_mixed_options(tiny_models):
     save(grid_graph(), "grid")
     path = tiny_models["traversal"]
-    with pytest.raises(UserError, match="--length needs --graph"):
+    with pytest.raises(UserError, match="query lengths need a graph"):
         evaluate(path, lengths=(2, 2))
     with pytest.raises(UserError, match="not both"):
         evaluate(path, graph="grid", lesson=2)
-    with pytest.raises(UserError, match="--task"):
+    with pytest.raises(UserError, match="a task applies to lessons"):
         evaluate(path, graph="grid", task="traversal")
     with pytest.raises(UserError, match="no shortest-path query of length 9-9"):
         evaluate(tiny_models["shortest-path"], graph="grid", lengths=(9, 9), episodes=2)

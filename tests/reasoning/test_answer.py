@@ -8,7 +8,7 @@ from reasoning_helpers import grid_graph
 
 from kgdnc.errors import KgdncError, UserError
 from kgdnc.reasoning import answer_query, ask, parse_query, verify_draw
-from kgdnc.reasoning.episodes import build_episode
+from kgdnc.reasoning.kinds import build_episode
 from kgdnc.reasoning.verify import is_shortest_path, is_walk, reachable
 from kgdnc.tasks.codec import TERMINATION
 

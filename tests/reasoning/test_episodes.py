@@ -9,7 +9,7 @@ from reasoning_helpers import grid_graph
 
 from kgdnc.errors import UserError
 from kgdnc.graphs import load
-from kgdnc.reasoning.episodes import build_episode, sample_query
+from kgdnc.reasoning.kinds import build_episode, sample_query
 from kgdnc.reasoning.query import Query, parse_query
 from kgdnc.tasks.graphs import relabel_for_episode
 from kgdnc.tasks.shortest_path import ShortestPathEpisode
@@ -61,7 +61,7 @@ def test_subgraph_keeps_a_shortest_path():
 def test_query_nodes_over_budget_is_a_user_error():
     kg = load("london-underground")
     q = parse_query(kg, "Bank", to="Oxford Circus")
-    with pytest.raises(UserError, match="raise --max-triples"):
+    with pytest.raises(UserError, match="raise the triple limit"):
         build_episode(kg.to_networkx(), q, random.Random(0), max_triples=3)
 
 
