@@ -14,6 +14,7 @@ from typing import Any, Literal
 from kgdnc.errors import UserError
 
 ControllerKind = Literal["lstm", "feedforward"]
+FusedMode = Literal["auto", "on", "off"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ class DNCConfig:
             and W_y; the LSTM recurrence and the layer above see the raw h^l_t),
             and of the interface vector ξ_t = W_ξ LN(h_t) before it is clipped
             and split (rsDNC).
+        fused: how the memory access step runs; the same equations either way.
+            ``"off"``: the eager PyTorch reference (``memory.access_step``).
+            ``"auto"``: the fused C++ step (``kgdnc.dnc.fused_cpu``: one operation
+            per direction, hand-written backward, OpenMP over the batch) for CPU
+            float32/float64 tensors, compiled on first use and cached; anything
+            else, or a failed build (one warning line), runs the eager step.
+            ``"on"``: like ``"auto"``, and it also warns when it falls back.
     """
 
     input_size: int
@@ -88,6 +96,7 @@ class DNCConfig:
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False
+    fused: FusedMode = "off"
 
     def __post_init__(self) -> None:
         positive = {
@@ -125,6 +134,8 @@ class DNCConfig:
             raise UserError(
                 f"DNCConfig.memory_init must be a finite number or None, got {self.memory_init!r}"
             )
+        if self.fused not in ("auto", "on", "off"):
+            raise UserError(f"DNCConfig.fused must be 'auto', 'on' or 'off', got {self.fused!r}")
         for name in ("controller_clip", "lstm_grad_clip"):
             value = getattr(self, name)
             if value is not None and not value > 0:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kgdnc.dnc import fused_cpu
 from kgdnc.dnc.config import DNCConfig
 from kgdnc.dnc.interface import split_interface
 from kgdnc.dnc.memory import access_step
@@ -227,6 +228,7 @@ class DNC(nn.Module):
             )
         clip = cfg.controller_clip
         ctrl, access = state
+        fused = fused_cpu.use_fused(cfg, access.memory)
         # (B, L·4H) per step; unbind once (indexing per step would make autograd
         # build a zero (B, T, L·4H) gradient at every step)
         gates_x = F.linear(x, self.weight_x, self.bias).unbind(1)
@@ -243,11 +245,16 @@ class DNC(nn.Module):
                 xi = self.norm_interface(xi)
             if clip is not None:
                 xi = xi.clamp(-clip, clip)
-            iface = split_interface(xi, cfg)
-            access = access_step(access, iface, cfg)
+            if fused:
+                access = fused_cpu.access_step(access, xi, cfg)
+                iface = split_interface(xi.detach(), cfg) if record else None
+            else:
+                iface = split_interface(xi, cfg)
+                access = access_step(access, iface, cfg)
             outputs.append(h)
             reads.append(access.read_vectors.reshape(b, cfg.read_size))
             if record:
+                assert iface is not None
                 records.append(
                     (
                         access.write_weights,

@@ -1,0 +1,1191 @@
+// The DNC's memory access step (PAPER.md §1) fused into one operation per
+// direction, on CPU, with forward and backward written by hand.
+//
+// It computes exactly what kgdnc/dnc/memory.py::access_step computes after
+// kgdnc/dnc/interface.py::split_interface (the Python code is the reference;
+// the tests compare values and gradients to 1e-6 in float64). The batch is
+// split over threads with at::parallel_for (OpenMP); each batch element is
+// processed by plain loops over its own rows.
+//
+// Shapes: B batch, N slots, W word width, R read heads, K links kept per row,
+// S interface width. Tensors are contiguous; row-major indexing below.
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/sort.h>
+#include <ATen/ops/topk.h>
+#include <ATen/ops/zeros.h>
+#include <torch/library.h>
+
+#include <ATen/ops/from_blob.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using at::Tensor;
+
+// ------------------------------------------------------------- buffer pool
+//
+// A training batch keeps every step's (B, N, N) link matrix alive until the
+// backward pass, then frees them all; the next batch allocates them again.
+// Fresh memory costs a page fault per 4 KiB page on first touch (measured
+// here: ~2.5 ms per 2 MiB, more than the step's arithmetic), so big outputs
+// come from this pool of already-touched buffers, returned to it when the
+// tensor is freed. At most KGDNC_FUSED_POOL_MB (default 4096) MiB are kept.
+
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool* pool = new Pool();  // never destroyed: tensors may outlive statics
+    return *pool;
+  }
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        kept_ -= bytes;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    TORCH_CHECK(p != nullptr, "kgdnc fused access step: out of memory");
+    return p;
+  }
+  void give(void* p, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (kept_ + bytes <= limit_) {
+        free_[bytes].push_back(p);
+        kept_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  Pool() {
+    const char* env = std::getenv("KGDNC_FUSED_POOL_MB");
+    limit_ = (env != nullptr ? std::strtoull(env, nullptr, 10) : 4096ull) << 20;
+  }
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t kept_ = 0;
+  size_t limit_ = 0;
+};
+
+// An uninitialised tensor; big ones come from the pool.
+Tensor pooled_empty(at::IntArrayRef sizes, const at::TensorOptions& options) {
+  int64_t numel = 1;
+  for (int64_t s : sizes) numel *= s;
+  const size_t bytes = static_cast<size_t>(numel) * options.dtype().itemsize();
+  if (bytes < (size_t(64) << 10)) return at::empty(sizes, options);
+  void* p = Pool::get().take(bytes);
+  return at::from_blob(
+      p, sizes, [bytes](void* q) { Pool::get().give(q, bytes); }, options);
+}
+
+// ---------------------------------------------------------------- interface
+
+// Offsets of the parts of ξ_t (interface.py's table, in its order).
+struct Layout {
+  int64_t R, W, S;
+  int64_t kr, br, kw, bw, erase, wvec, gates, modes, mr, mw, sf, sb;
+  Layout(int64_t r, int64_t w, bool masking, bool sharpness) : R(r), W(w) {
+    kr = 0;
+    br = kr + R * W;
+    kw = br + R;
+    bw = kw + W;
+    erase = bw + 1;
+    wvec = erase + W;
+    gates = wvec + W;  // R free gates, g^a, g^w
+    modes = gates + R + 2;
+    int64_t end = modes + 3 * R;
+    mr = mw = sf = sb = -1;
+    if (masking) {
+      mr = end;
+      mw = mr + R * W;
+      end = mw + W;
+    }
+    if (sharpness) {
+      sf = end;
+      sb = sf + R;
+      end = sb + R;
+    }
+    S = end;
+  }
+};
+
+template <typename T>
+inline T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// oneplus(x) = 1 + softplus(x), with torch's softplus threshold of 20
+template <typename T>
+inline T oneplus(T x) {
+  return T(1) + (x > T(20) ? x : std::log1p(std::exp(x)));
+}
+
+template <typename T>
+inline T oneplus_grad(T x) {  // d oneplus / dx, as torch's softplus_backward
+  if (x > T(20)) return T(1);
+  T z = std::exp(x);
+  return z / (z + T(1));
+}
+
+// The squashed interface of one batch element.
+template <typename T>
+struct Squashed {
+  std::vector<T> br, bw1, erase, free, modes, mr, mw, sf, sb;
+  T ga = 0, gw = 0;
+  const T* kr = nullptr;
+  const T* kw = nullptr;
+  const T* wvec = nullptr;
+
+  void fill(const T* xi, const Layout& L, T floor) {
+    const int64_t R = L.R, W = L.W;
+    kr = xi + L.kr;
+    kw = xi + L.kw;
+    wvec = xi + L.wvec;
+    br.resize(R);
+    for (int64_t r = 0; r < R; ++r) br[r] = oneplus(xi[L.br + r]);
+    bw1.assign(1, oneplus(xi[L.bw]));
+    erase.resize(W);
+    for (int64_t w = 0; w < W; ++w) erase[w] = sigmoid(xi[L.erase + w]);
+    free.resize(R);
+    for (int64_t r = 0; r < R; ++r) free[r] = sigmoid(xi[L.gates + r]);
+    ga = sigmoid(xi[L.gates + R]);
+    gw = sigmoid(xi[L.gates + R + 1]);
+    modes.resize(3 * R);
+    for (int64_t r = 0; r < R; ++r) {
+      const T* x = xi + L.modes + 3 * r;
+      T m = std::max(x[0], std::max(x[1], x[2]));
+      T e0 = std::exp(x[0] - m), e1 = std::exp(x[1] - m), e2 = std::exp(x[2] - m);
+      T s = e0 + e1 + e2;
+      modes[3 * r] = e0 / s;
+      modes[3 * r + 1] = e1 / s;
+      modes[3 * r + 2] = e2 / s;
+    }
+    if (L.mr >= 0) {
+      mr.resize(R * W);
+      mw.resize(W);
+      for (int64_t i = 0; i < R * W; ++i) {
+        T s = sigmoid(xi[L.mr + i]);
+        mr[i] = floor > T(0) ? s * (T(1) - floor) + floor : s;
+      }
+      for (int64_t w = 0; w < W; ++w) {
+        T s = sigmoid(xi[L.mw + w]);
+        mw[w] = floor > T(0) ? s * (T(1) - floor) + floor : s;
+      }
+    }
+    if (L.sf >= 0) {
+      sf.resize(R);
+      sb.resize(R);
+      for (int64_t r = 0; r < R; ++r) {
+        sf[r] = oneplus(xi[L.sf + r]);
+        sb[r] = oneplus(xi[L.sb + r]);
+      }
+    }
+  }
+};
+
+// ---------------------------------------------------------- content lookup
+
+// c = softmax_n(β cos(k, M[n])) for one head; as addressing.content_weighting.
+// Without a mask: cos = k·M[n] / (|k| |M[n]| + ε) (fused.CosineContent).
+// With a mask m: cos = (k∘m²)·M[n] / (sqrt(Σ k² m² + ε²) sqrt(Σ m² M[n]² + ε²) + ε).
+template <typename T>
+void content_forward(const T* M, int64_t N, int64_t W, const T* k, T beta, const T* mask,
+                     T eps, T* out, T* cosine) {
+  T kn;
+  if (mask == nullptr) {
+    T s = 0;
+    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w];
+    kn = std::sqrt(s);
+  } else {
+    T s = 0;
+    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w] * (mask[w] * mask[w]);
+    kn = std::sqrt(s + eps * eps);
+  }
+  T zmax = -std::numeric_limits<T>::infinity();
+  for (int64_t n = 0; n < N; ++n) {
+    const T* row = M + n * W;
+    T dot = 0, sq = 0;
+    if (mask == nullptr) {
+#pragma omp simd reduction(+ : dot, sq)
+      for (int64_t w = 0; w < W; ++w) {
+        dot += k[w] * row[w];
+        sq += row[w] * row[w];
+      }
+      sq = std::sqrt(sq);
+    } else {
+#pragma omp simd reduction(+ : dot, sq)
+      for (int64_t w = 0; w < W; ++w) {
+        T m2 = mask[w] * mask[w];
+        dot += k[w] * m2 * row[w];
+        sq += m2 * (row[w] * row[w]);
+      }
+      sq = std::sqrt(sq + eps * eps);
+    }
+    T c = dot / (kn * sq + eps);
+    cosine[n] = c;
+    T z = c * beta;
+    out[n] = z;
+    zmax = std::max(zmax, z);
+  }
+  T total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    out[n] = std::exp(out[n] - zmax);
+    total += out[n];
+  }
+  for (int64_t n = 0; n < N; ++n) out[n] /= total;
+}
+
+// Backward of content_forward: given c (N) and its gradient g (N), add the
+// gradients to gM (N, W), gk (W), gbeta, gmask (W, nullable = no mask).
+template <typename T>
+void content_backward(const T* M, int64_t N, int64_t W, const T* k, T beta, const T* mask,
+                      T eps, const T* c, const T* g, T* gM, T* gk, T& gbeta, T* gmask,
+                      std::vector<T>& scratch) {
+  scratch.assign(3 * N, T(0));
+  T* norms = scratch.data();       // |M[n]| (masked or not)
+  T* gdots = norms + N;            // dL/d(k·M[n])
+  T* gnorms = gdots + N;           // dL/d|M[n]|
+  T kn;
+  if (mask == nullptr) {
+    T s = 0;
+    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w];
+    kn = std::sqrt(s);
+  } else {
+    T s = 0;
+    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w] * (mask[w] * mask[w]);
+    kn = std::sqrt(s + eps * eps);
+  }
+  T gc = 0;
+  for (int64_t n = 0; n < N; ++n) gc += g[n] * c[n];
+  T gkn = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const T* row = M + n * W;
+    T dot = 0, sq = 0;
+    if (mask == nullptr) {
+#pragma omp simd reduction(+ : dot, sq)
+      for (int64_t w = 0; w < W; ++w) {
+        dot += k[w] * row[w];
+        sq += row[w] * row[w];
+      }
+      sq = std::sqrt(sq);
+    } else {
+#pragma omp simd reduction(+ : dot, sq)
+      for (int64_t w = 0; w < W; ++w) {
+        T m2 = mask[w] * mask[w];
+        dot += k[w] * m2 * row[w];
+        sq += m2 * (row[w] * row[w]);
+      }
+      sq = std::sqrt(sq + eps * eps);
+    }
+    T denom = kn * sq + eps;
+    T cosv = dot / denom;
+    T gz = (g[n] - gc) * c[n];  // softmax backward
+    gbeta += gz * cosv;
+    T gd = gz * beta / denom;     // d/d dot
+    T gden = -gd * cosv;          // d/d denom
+    norms[n] = sq;
+    gdots[n] = gd;
+    gnorms[n] = gden * kn;
+    gkn += gden * sq;
+  }
+  if (mask == nullptr) {
+    T kscale = kn > T(0) ? gkn / kn : T(0);
+    for (int64_t w = 0; w < W; ++w) gk[w] += k[w] * kscale;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = M + n * W;
+      T* grow = gM + n * W;
+      T gd = gdots[n];
+      T mscale = norms[n] > T(0) ? gnorms[n] / norms[n] : T(0);
+      for (int64_t w = 0; w < W; ++w) {
+        grow[w] += gd * k[w] + row[w] * mscale;
+        gk[w] += gd * row[w];
+      }
+    }
+  } else {
+    // kn = sqrt(Σ k² m² + ε²): d/dk_w = k_w m²_w / kn, d/dm²_w = k_w² / (2 kn)
+    std::vector<T> gm2(W, T(0));
+    T a = gkn / kn;
+    for (int64_t w = 0; w < W; ++w) {
+      T m2 = mask[w] * mask[w];
+      gk[w] += a * k[w] * m2;
+      gm2[w] += T(0.5) * a * k[w] * k[w];
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = M + n * W;
+      T* grow = gM + n * W;
+      T gd = gdots[n];
+      T b = gnorms[n] / norms[n];  // norms ≥ ε > 0
+      for (int64_t w = 0; w < W; ++w) {
+        T m2 = mask[w] * mask[w];
+        grow[w] += gd * k[w] * m2 + b * m2 * row[w];
+        gk[w] += gd * m2 * row[w];
+        gm2[w] += gd * k[w] * row[w] + T(0.5) * b * row[w] * row[w];
+      }
+    }
+    for (int64_t w = 0; w < W; ++w) gmask[w] += gm2[w] * T(2) * mask[w];
+  }
+}
+
+// ----------------------------------------------------------- link sharpness
+
+// S(d, s)_n = Σd · y_n^s / Σ_m y_m^s, y = max(d / max(d), tiny) (addressing.sharpen).
+template <typename T>
+void sharpen_forward(const T* d, int64_t N, T s, T* out) {
+  const T tiny = std::numeric_limits<T>::min();
+  T scale = tiny, total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    scale = std::max(scale, d[n]);
+    total += d[n];
+  }
+  T sum = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    T y = std::max(d[n] / scale, tiny);
+    out[n] = std::pow(y, s);
+    sum += out[n];
+  }
+  T factor = total / std::max(sum, tiny);
+  for (int64_t n = 0; n < N; ++n) out[n] *= factor;
+}
+
+template <typename T>
+void sharpen_backward(const T* d, int64_t N, T s, const T* g, T* gd, T& gs) {
+  const T tiny = std::numeric_limits<T>::min();
+  T scale = tiny, total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    scale = std::max(scale, d[n]);
+    total += d[n];
+  }
+  std::vector<T> P(N);
+  T sum = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    T y = std::max(d[n] / scale, tiny);
+    P[n] = std::pow(y, s);
+    sum += P[n];
+  }
+  T Q = std::max(sum, tiny);
+  T c = total / Q;
+  T gcf = 0;
+  for (int64_t n = 0; n < N; ++n) gcf += g[n] * P[n];
+  T gtotal = gcf / Q;
+  T gQ = sum >= tiny ? -gcf * total / (Q * Q) : T(0);
+  for (int64_t n = 0; n < N; ++n) {
+    T ratio = d[n] / scale;
+    T y = std::max(ratio, tiny);
+    T gP = g[n] * c + gQ;
+    gs += gP * P[n] * std::log(y);
+    T gy = gP * s * std::pow(y, s - T(1));
+    gd[n] += gtotal + (ratio >= tiny ? gy / scale : T(0));
+  }
+}
+
+// ------------------------------------------------------------------ options
+
+struct Options {
+  bool masking, dealloc, sharpness, threshold;
+  double floor, eps;
+};
+
+// ----------------------------------------------------------------- forward
+
+std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
+                                   const Tensor& read_weights_in, const Tensor& write_weights_in,
+                                   const Tensor& usage_in, const Tensor& precedence_in,
+                                   const Tensor& links_in, const std::optional<Tensor>& index_in,
+                                   bool key_masking, double key_mask_floor,
+                                   bool deallocation_erase, bool link_sharpness,
+                                   bool sparse_threshold, double epsilon) {
+  TORCH_CHECK(xi_in.device().is_cpu(), "kgdnc fused access step: CPU tensors only");
+  const Tensor xi = xi_in.contiguous();
+  const Tensor M0 = memory_in.contiguous();
+  const Tensor wr0 = read_weights_in.contiguous();
+  const Tensor ww0 = write_weights_in.contiguous();
+  const Tensor u0 = usage_in.contiguous();
+  const Tensor p0 = precedence_in.contiguous();
+  const Tensor links0 = links_in.contiguous();
+  const bool sparse = index_in.has_value() && index_in->defined();
+  const int64_t B = M0.size(0), N = M0.size(1), W = M0.size(2), R = wr0.size(1);
+  const int64_t K = sparse ? links0.size(2) : 0;
+  const Layout lay(R, W, key_masking, link_sharpness);
+  TORCH_CHECK(xi.size(1) == lay.S, "kgdnc fused access step: interface width ", xi.size(1),
+              " != ", lay.S);
+  Tensor idx0;
+  if (sparse) idx0 = index_in->contiguous();
+  auto opt = M0.options();
+  Tensor M = pooled_empty({B, N, W}, opt);
+  Tensor wr = at::empty({B, R, N}, opt);
+  Tensor ww = at::empty({B, N}, opt);
+  Tensor u = at::empty({B, N}, opt);
+  Tensor p = at::empty({B, N}, opt);
+  Tensor rv = at::empty({B, R, W}, opt);
+  Tensor psi = at::empty({B, N}, opt);
+  Tensor uc = at::empty({B, N}, opt);
+  Tensor alloc = at::empty({B, N}, opt);
+  Tensor cw = at::empty({B, N}, opt);
+  Tensor cr = at::empty({B, R, N}, opt);
+  Tensor fwd = at::zeros({B, R, N}, opt);
+  Tensor bwd = at::zeros({B, R, N}, opt);
+  Tensor fwd_s = link_sharpness ? at::empty({B, R, N}, opt) : fwd;
+  Tensor bwd_s = link_sharpness ? at::empty({B, R, N}, opt) : bwd;
+  Tensor links = sparse ? pooled_empty({B, N, K}, opt) : pooled_empty({B, N, N}, opt);
+  Tensor index = sparse ? at::empty({B, N, K}, idx0.options()) : Tensor();
+  Tensor rows, cols, keep, phi;
+
+  auto body = [&](auto tag) {
+    using T = decltype(tag);
+    const T eps = static_cast<T>(epsilon);
+    const T floor = static_cast<T>(key_mask_floor);
+    const T* pxi = xi.data_ptr<T>();
+    const T* pM0 = M0.data_ptr<T>();
+    const T* pwr0 = wr0.data_ptr<T>();
+    const T* pww0 = ww0.data_ptr<T>();
+    const T* pu0 = u0.data_ptr<T>();
+    const T* pp0 = p0.data_ptr<T>();
+
+    // phase 1: retention ψ_t, usage u_t, clamped usage for the free list
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        const T* x = pxi + b * lay.S;
+        const T* w0 = pwr0 + b * R * N;
+        T* ps = psi.data_ptr<T>() + b * N;
+        T* pu = u.data_ptr<T>() + b * N;
+        T* puc = uc.data_ptr<T>() + b * N;
+        std::vector<T> f(R);
+        for (int64_t r = 0; r < R; ++r) f[r] = sigmoid(x[lay.gates + r]);
+        for (int64_t n = 0; n < N; ++n) {
+          T prod = T(1) - f[0] * w0[n];
+          for (int64_t r = 1; r < R; ++r) prod *= T(1) - f[r] * w0[r * N + n];
+          ps[n] = prod;
+          T a = pu0[b * N + n], c = pww0[b * N + n];
+          pu[n] = (a + c - a * c) * prod;
+          puc[n] = std::min(std::max(pu[n], eps), T(1));
+        }
+      }
+    });
+    // the free list φ: the same sort as the eager path (same order on ties)
+    auto sorted = at::sort(uc, -1);
+    phi = std::get<1>(sorted).contiguous();
+    const int64_t* pphi = phi.data_ptr<int64_t>();
+
+    // phase 2: allocation, write content, write weighting, erase/write,
+    // precedence, dense links with the directional weightings
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+      Squashed<T> sq;
+      std::vector<T> scratch(N);
+      for (int64_t b = begin; b < end; ++b) {
+        sq.fill(pxi + b * lay.S, lay, floor);
+        const T* m0 = pM0 + b * N * W;
+        const T* puc = uc.data_ptr<T>() + b * N;
+        const int64_t* ph = pphi + b * N;
+        T* pa = alloc.data_ptr<T>() + b * N;
+        T excl = T(1);
+        for (int64_t j = 0; j < N; ++j) {
+          T s = puc[ph[j]];
+          pa[ph[j]] = (T(1) - s) * excl;
+          excl *= s;
+        }
+        T* pcw = cw.data_ptr<T>() + b * N;
+        content_forward(m0, N, W, sq.kw, sq.bw1[0], key_masking ? sq.mw.data() : nullptr, eps,
+                        pcw, scratch.data());
+        T* pw = ww.data_ptr<T>() + b * N;
+        T sumw = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          T start = pcw[n], stop = pa[n];
+          // torch.lerp(start, end, weight)
+          T mix = sq.ga < T(0.5) ? start + sq.ga * (stop - start)
+                                 : stop - (stop - start) * (T(1) - sq.ga);
+          pw[n] = mix * sq.gw;
+          sumw += pw[n];
+        }
+        // M_t = M'_{t-1} ∘ (1 − w eᵀ) + w vᵀ, M' = M_{t-1} ∘ ψ with deallocation_erase
+        T* m = M.data_ptr<T>() + b * N * W;
+        const T* ps = psi.data_ptr<T>() + b * N;
+        for (int64_t n = 0; n < N; ++n) {
+          T wn = pw[n];
+          T keep_row = deallocation_erase ? ps[n] : T(1);
+          for (int64_t w = 0; w < W; ++w) {
+            T prev = deallocation_erase ? m0[n * W + w] * keep_row : m0[n * W + w];
+            m[n * W + w] = (-wn * sq.erase[w] + T(1)) * prev + wn * sq.wvec[w];
+          }
+        }
+        const T* pprev = pp0 + b * N;
+        T* pp = p.data_ptr<T>() + b * N;
+        for (int64_t n = 0; n < N; ++n) pp[n] = pw[n] + (T(1) - sumw) * pprev[n];
+        if (!sparse) {
+          const T* L0 = links0.data_ptr<T>() + b * N * N;
+          T* L = links.data_ptr<T>() + b * N * N;
+          const T* w0 = pwr0 + b * R * N;
+          T* f = fwd.data_ptr<T>() + b * R * N;
+          T* bk = bwd.data_ptr<T>() + b * R * N;
+          for (int64_t i = 0; i < N; ++i) {
+            const T wi = pw[i];
+            const T a = T(1) - wi;
+            const T* l0 = L0 + i * N;
+            T* l = L + i * N;
+            for (int64_t j = 0; j < N; ++j) l[j] = (a - pw[j]) * l0[j] + wi * pprev[j];
+            l[i] = T(0);
+            for (int64_t r = 0; r < R; ++r) {
+              const T* wrow = w0 + r * N;
+              T acc = 0;
+#pragma omp simd reduction(+ : acc)
+              for (int64_t j = 0; j < N; ++j) acc += l[j] * wrow[j];
+              f[r * N + i] = acc;
+              const T c = wrow[i];
+              T* brow = bk + r * N;
+#pragma omp simd
+              for (int64_t j = 0; j < N; ++j) brow[j] += c * l[j];
+            }
+          }
+        }
+      }
+    });
+
+    if (sparse) {
+      // the K rows written and the K columns preceding (as addressing.sparse_links)
+      auto wt = at::topk(ww, K, -1);
+      auto pt = at::topk(p0, K, -1);
+      rows = std::get<1>(wt).contiguous();
+      cols = std::get<1>(pt).contiguous();
+      const int64_t* prows = rows.data_ptr<int64_t>();
+      const int64_t* pcols = cols.data_ptr<int64_t>();
+      Tensor cand_val = at::empty({B, K, 2 * K}, opt);
+      Tensor cand_idx = at::empty({B, K, 2 * K}, idx0.options());
+      Tensor score = at::empty({B, K, 2 * K}, opt);
+      const int64_t* pidx0 = idx0.data_ptr<int64_t>();
+      const T* pv0 = links0.data_ptr<T>();
+      at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+        std::vector<T> what(N), phat(N), wtop(K), ptop(K);
+        for (int64_t b = begin; b < end; ++b) {
+          const T* pw = ww.data_ptr<T>() + b * N;
+          const T* pprev = pp0 + b * N;
+          const int64_t* rw = prows + b * K;
+          const int64_t* cl = pcols + b * K;
+          T sw = 0, sp = 0;
+          for (int64_t q = 0; q < K; ++q) {
+            wtop[q] = pw[rw[q]];
+            ptop[q] = pprev[cl[q]];
+            sw += wtop[q];
+            sp += ptop[q];
+          }
+          if (sparse_threshold) {
+            for (int64_t q = 0; q < K; ++q) {
+              wtop[q] = wtop[q] / (sw + eps);
+              ptop[q] = ptop[q] / (sp + eps);
+            }
+          }
+          std::fill(what.begin(), what.end(), T(0));
+          std::fill(phat.begin(), phat.end(), T(0));
+          for (int64_t q = 0; q < K; ++q) {
+            what[rw[q]] = wtop[q];
+            phat[cl[q]] = ptop[q];
+          }
+          const T* v0 = pv0 + b * N * K;
+          const int64_t* i0 = pidx0 + b * N * K;
+          T* v = links.data_ptr<T>() + b * N * K;
+          int64_t* ix = index.data_ptr<int64_t>() + b * N * K;
+          for (int64_t i = 0; i < N; ++i) {
+            const T a = T(1) - what[i];
+            for (int64_t k = 0; k < K; ++k) {
+              v[i * K + k] = v0[i * K + k] * (a - what[i0[i * K + k]]);
+              ix[i * K + k] = i0[i * K + k];
+            }
+          }
+          T* cv = cand_val.data_ptr<T>() + b * K * 2 * K;
+          int64_t* ci = cand_idx.data_ptr<int64_t>() + b * K * 2 * K;
+          T* sc = score.data_ptr<T>() + b * K * 2 * K;
+          for (int64_t q = 0; q < K; ++q) {
+            const int64_t r = rw[q];
+            T* cvq = cv + q * 2 * K;
+            int64_t* ciq = ci + q * 2 * K;
+            T* scq = sc + q * 2 * K;
+            for (int64_t c = 0; c < K; ++c) {
+              const int64_t j = i0[r * K + c];
+              ciq[c] = j;
+              cvq[c] = v[r * K + c] + wtop[q] * phat[j];
+            }
+            for (int64_t c = 0; c < K; ++c) {
+              ciq[K + c] = cl[c];
+              cvq[K + c] = wtop[q] * ptop[c];
+            }
+            for (int64_t c = 0; c < 2 * K; ++c)
+              if (ciq[c] == r) cvq[c] = T(0);
+            for (int64_t c = 0; c < 2 * K; ++c) {
+              bool held = false;
+              if (c >= K)
+                for (int64_t a = 0; a < K; ++a) held = held || (ciq[a] == ciq[c]);
+              scq[c] = cvq[c] - T(2) * (held ? T(1) : T(0));
+            }
+          }
+        }
+      });
+      keep = std::get<1>(at::topk(score, K, -1)).contiguous();
+      const int64_t* pkeep = keep.data_ptr<int64_t>();
+      at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          T* v = links.data_ptr<T>() + b * N * K;
+          int64_t* ix = index.data_ptr<int64_t>() + b * N * K;
+          const int64_t* rw = prows + b * K;
+          const T* cv = cand_val.data_ptr<T>() + b * K * 2 * K;
+          const int64_t* ci = cand_idx.data_ptr<int64_t>() + b * K * 2 * K;
+          const int64_t* kp = pkeep + b * K * K;
+          for (int64_t q = 0; q < K; ++q) {
+            const int64_t r = rw[q];
+            for (int64_t k = 0; k < K; ++k) {
+              const int64_t c = kp[q * K + k];
+              v[r * K + k] = cv[q * 2 * K + c];
+              ix[r * K + k] = ci[q * 2 * K + c];
+            }
+          }
+          if (sparse_threshold) {
+            const T cut = T(1) / T(K);
+            for (int64_t e = 0; e < N * K; ++e)
+              if (v[e] < cut) v[e] = T(0);
+          }
+          // f[r,i] = Σ_k L̂[i,k] w[r, idx[i,k]];  b[r, idx[i,k]] += L̂[i,k] w[r,i]
+          const T* w0 = pwr0 + b * R * N;
+          T* f = fwd.data_ptr<T>() + b * R * N;
+          T* bk = bwd.data_ptr<T>() + b * R * N;
+          for (int64_t r = 0; r < R; ++r) {
+            const T* wrow = w0 + r * N;
+            for (int64_t i = 0; i < N; ++i) {
+              T acc = 0;
+              const T wi = wrow[i];
+              for (int64_t k = 0; k < K; ++k) {
+                const int64_t j = ix[i * K + k];
+                acc += wrow[j] * v[i * K + k];
+                bk[r * N + j] += v[i * K + k] * wi;
+              }
+              f[r * N + i] = acc;
+            }
+          }
+        }
+      });
+    }
+
+    // phase 3: sharpening, read content on M_t, read weightings, reads
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+      Squashed<T> sq;
+      std::vector<T> scratch(N);
+      for (int64_t b = begin; b < end; ++b) {
+        sq.fill(pxi + b * lay.S, lay, floor);
+        const T* m = M.data_ptr<T>() + b * N * W;
+        const T* f = fwd.data_ptr<T>() + b * R * N;
+        const T* bk = bwd.data_ptr<T>() + b * R * N;
+        T* fs = fwd_s.data_ptr<T>() + b * R * N;
+        T* bs = bwd_s.data_ptr<T>() + b * R * N;
+        T* c = cr.data_ptr<T>() + b * R * N;
+        T* w = wr.data_ptr<T>() + b * R * N;
+        T* out = rv.data_ptr<T>() + b * R * W;
+        for (int64_t r = 0; r < R; ++r) {
+          if (link_sharpness) {
+            sharpen_forward(f + r * N, N, sq.sf[r], fs + r * N);
+            sharpen_forward(bk + r * N, N, sq.sb[r], bs + r * N);
+          }
+          content_forward(m, N, W, sq.kr + r * W, sq.br[r],
+                          key_masking ? sq.mr.data() + r * W : nullptr, eps, c + r * N,
+                          scratch.data());
+          const T p0m = sq.modes[3 * r], p1m = sq.modes[3 * r + 1], p2m = sq.modes[3 * r + 2];
+          T* wrow = w + r * N;
+          for (int64_t n = 0; n < N; ++n)
+            wrow[n] = bs[r * N + n] * p0m + c[r * N + n] * p1m + fs[r * N + n] * p2m;
+          T* o = out + r * W;
+          for (int64_t x = 0; x < W; ++x) o[x] = T(0);
+          for (int64_t n = 0; n < N; ++n) {
+            const T wn = wrow[n];
+            const T* mrow = m + n * W;
+#pragma omp simd
+            for (int64_t x = 0; x < W; ++x) o[x] += wn * mrow[x];
+          }
+        }
+      }
+    });
+  };
+  AT_DISPATCH_FLOATING_TYPES(M0.scalar_type(), "kgdnc_access_forward",
+                             [&] { body(scalar_t(0)); });
+
+  if (!sparse) {
+    index = at::empty({0}, M0.options().dtype(at::kLong));
+    rows = cols = keep = index;
+  }
+  return {M, wr, ww, u, p, links, index, rv, psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
+          rows, cols, keep};
+}
+
+// ---------------------------------------------------------------- backward
+
+// Gradients of access_forward's outputs (M, w^r, w^w, u, p, links, r) to its
+// inputs (ξ, M_{t-1}, w^r_{t-1}, w^w_{t-1}, u_{t-1}, p_{t-1}, L_{t-1}).
+std::vector<Tensor> access_backward(
+    // gradients of the outputs (zeros where an output was unused)
+    const Tensor& gM_in, const Tensor& gwr_in, const Tensor& gww_in, const Tensor& gu_in,
+    const Tensor& gp_in, const Tensor& glinks_in, const Tensor& grv_in,
+    // inputs of the forward
+    const Tensor& xi_in, const Tensor& M0_in, const Tensor& wr0_in, const Tensor& ww0_in,
+    const Tensor& u0_in, const Tensor& p0_in, const Tensor& links0_in,
+    const std::optional<Tensor>& index0_in,
+    // outputs and intermediates of the forward
+    const Tensor& M_in, const Tensor& wr_in, const Tensor& ww_in, const Tensor& links_in,
+    const std::optional<Tensor>& index_in, const Tensor& psi_in, const Tensor& phi_in,
+    const Tensor& alloc_in, const Tensor& cw_in, const Tensor& cr_in, const Tensor& fwd_in,
+    const Tensor& bwd_in, const Tensor& fwd_s_in, const Tensor& bwd_s_in,
+    const std::optional<Tensor>& rows_in, const std::optional<Tensor>& cols_in,
+    const std::optional<Tensor>& keep_in, bool key_masking, double key_mask_floor,
+    bool deallocation_erase, bool link_sharpness, bool sparse_threshold, double epsilon) {
+  const Tensor gM = gM_in.contiguous(), gwr = gwr_in.contiguous(), gww = gww_in.contiguous();
+  const Tensor gu = gu_in.contiguous(), gp = gp_in.contiguous(), gL = glinks_in.contiguous();
+  const Tensor grv = grv_in.contiguous();
+  const Tensor xi = xi_in.contiguous(), M0 = M0_in.contiguous(), wr0 = wr0_in.contiguous();
+  const Tensor ww0 = ww0_in.contiguous(), u0 = u0_in.contiguous(), p0 = p0_in.contiguous();
+  const Tensor L0 = links0_in.contiguous();
+  const Tensor M = M_in.contiguous(), wr = wr_in.contiguous(), ww = ww_in.contiguous();
+  const Tensor L = links_in.contiguous();
+  const bool sparse = index_in.has_value() && index_in->defined() && index_in->numel() > 0;
+  const int64_t B = M0.size(0), N = M0.size(1), W = M0.size(2), R = wr0.size(1);
+  const int64_t K = sparse ? L.size(2) : 0;
+  const Layout lay(R, W, key_masking, link_sharpness);
+  auto opt = M0.options();
+  Tensor gxi = at::zeros({B, lay.S}, opt);
+  Tensor gM0 = pooled_empty({B, N, W}, opt);
+  Tensor gwr0 = at::zeros({B, R, N}, opt);
+  Tensor gww0 = at::empty({B, N}, opt);
+  Tensor gu0 = at::empty({B, N}, opt);
+  Tensor gp0 = at::zeros({B, N}, opt);
+  Tensor gL0 = sparse ? pooled_empty({B, N, K}, opt) : pooled_empty({B, N, N}, opt);
+  Tensor idx0, idx, rows, cols, keep;
+  if (sparse) {
+    idx0 = index0_in->contiguous();
+    idx = index_in->contiguous();
+    rows = rows_in->contiguous();
+    cols = cols_in->contiguous();
+    keep = keep_in->contiguous();
+  }
+  const Tensor psi = psi_in.contiguous(), phi = phi_in.contiguous();
+  const Tensor alloc = alloc_in.contiguous(), cw = cw_in.contiguous(), cr = cr_in.contiguous();
+  const Tensor fwd = fwd_in.contiguous(), bwd = bwd_in.contiguous();
+  const Tensor fwd_s = fwd_s_in.contiguous(), bwd_s = bwd_s_in.contiguous();
+
+  auto body = [&](auto tag) {
+    using T = decltype(tag);
+    const T eps = static_cast<T>(epsilon);
+    const T floor = static_cast<T>(key_mask_floor);
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+      Squashed<T> sq;
+      std::vector<T> gMacc(N * W), gwracc(R * N), gwwacc(N), guacc(N), gpsi(N);
+      std::vector<T> gf(R * N), gb(R * N), gfr(R * N), gbr(R * N), gcr(R * N), scratch;
+      std::vector<T> grow(N), colsum(N), ga_alloc(N), gcw(N), excl(N), su(N);
+      std::vector<T> gmr, gmw;
+      for (int64_t b = begin; b < end; ++b) {
+        const T* x = xi.data_ptr<T>() + b * lay.S;
+        sq.fill(x, lay, floor);
+        T* gx = gxi.data_ptr<T>() + b * lay.S;
+        const T* m0 = M0.data_ptr<T>() + b * N * W;
+        const T* m = M.data_ptr<T>() + b * N * W;
+        const T* w0 = wr0.data_ptr<T>() + b * R * N;
+        const T* w = wr.data_ptr<T>() + b * R * N;
+        const T* pw = ww.data_ptr<T>() + b * N;
+        const T* pw0 = ww0.data_ptr<T>() + b * N;
+        const T* pu0 = u0.data_ptr<T>() + b * N;
+        const T* pp0 = p0.data_ptr<T>() + b * N;
+        const T* ps = psi.data_ptr<T>() + b * N;
+        std::copy(gM.data_ptr<T>() + b * N * W, gM.data_ptr<T>() + (b + 1) * N * W,
+                  gMacc.begin());
+        std::copy(gwr.data_ptr<T>() + b * R * N, gwr.data_ptr<T>() + (b + 1) * R * N,
+                  gwracc.begin());
+        std::copy(gww.data_ptr<T>() + b * N, gww.data_ptr<T>() + (b + 1) * N, gwwacc.begin());
+        std::copy(gu.data_ptr<T>() + b * N, gu.data_ptr<T>() + (b + 1) * N, guacc.begin());
+        std::fill(gpsi.begin(), gpsi.end(), T(0));
+        T* gwr0b = gwr0.data_ptr<T>() + b * R * N;
+        T* gp0b = gp0.data_ptr<T>() + b * N;
+        const T* gpb = gp.data_ptr<T>() + b * N;
+        if (key_masking) {
+          gmr.assign(R * W, T(0));
+          gmw.assign(W, T(0));
+        }
+
+        // reads r = w^r M_t
+        const T* gr = grv.data_ptr<T>() + b * R * W;
+        for (int64_t r = 0; r < R; ++r) {
+          const T* g = gr + r * W;
+          for (int64_t n = 0; n < N; ++n) {
+            const T* mrow = m + n * W;
+            T* gmrow = gMacc.data() + n * W;
+            const T wn = w[r * N + n];
+            T acc = 0;
+#pragma omp simd reduction(+ : acc)
+            for (int64_t c = 0; c < W; ++c) {
+              acc += g[c] * mrow[c];
+              gmrow[c] += wn * g[c];
+            }
+            gwracc[r * N + n] += acc;
+          }
+        }
+        // read weighting w^r = π0 b + π1 c^r + π2 f
+        const T* fs = fwd_s.data_ptr<T>() + b * R * N;
+        const T* bs = bwd_s.data_ptr<T>() + b * R * N;
+        const T* c = cr.data_ptr<T>() + b * R * N;
+        for (int64_t r = 0; r < R; ++r) {
+          const T* pi = sq.modes.data() + 3 * r;
+          T g0 = 0, g1 = 0, g2 = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const T g = gwracc[r * N + n];
+            gb[r * N + n] = g * pi[0];
+            gcr[r * N + n] = g * pi[1];
+            gf[r * N + n] = g * pi[2];
+            g0 += g * bs[r * N + n];
+            g1 += g * c[r * N + n];
+            g2 += g * fs[r * N + n];
+          }
+          const T dot = g0 * pi[0] + g1 * pi[1] + g2 * pi[2];
+          gx[lay.modes + 3 * r] += pi[0] * (g0 - dot);
+          gx[lay.modes + 3 * r + 1] += pi[1] * (g1 - dot);
+          gx[lay.modes + 3 * r + 2] += pi[2] * (g2 - dot);
+        }
+        // read content on M_t
+        for (int64_t r = 0; r < R; ++r) {
+          T gbeta = 0;
+          content_backward(m, N, W, sq.kr + r * W, sq.br[r],
+                           key_masking ? sq.mr.data() + r * W : nullptr, eps, c + r * N,
+                           gcr.data() + r * N, gMacc.data(), gx + lay.kr + r * W, gbeta,
+                           key_masking ? gmr.data() + r * W : nullptr, scratch);
+          gx[lay.br + r] += gbeta * oneplus_grad(x[lay.br + r]);
+        }
+        // link sharpness
+        const T* f = fwd.data_ptr<T>() + b * R * N;
+        const T* bk = bwd.data_ptr<T>() + b * R * N;
+        if (link_sharpness) {
+          std::fill(gfr.begin(), gfr.end(), T(0));
+          std::fill(gbr.begin(), gbr.end(), T(0));
+          for (int64_t r = 0; r < R; ++r) {
+            T gsf = 0, gsb = 0;
+            sharpen_backward(f + r * N, N, sq.sf[r], gf.data() + r * N, gfr.data() + r * N, gsf);
+            sharpen_backward(bk + r * N, N, sq.sb[r], gb.data() + r * N, gbr.data() + r * N,
+                             gsb);
+            gx[lay.sf + r] += gsf * oneplus_grad(x[lay.sf + r]);
+            gx[lay.sb + r] += gsb * oneplus_grad(x[lay.sb + r]);
+          }
+        } else {
+          gfr = gf;
+          gbr = gb;
+        }
+
+        // links and directional weightings
+        if (!sparse) {
+          const T* l0 = L0.data_ptr<T>() + b * N * N;
+          const T* l = L.data_ptr<T>() + b * N * N;
+          const T* gl = gL.data_ptr<T>() + b * N * N;
+          T* gl0 = gL0.data_ptr<T>() + b * N * N;
+          std::fill(colsum.begin(), colsum.end(), T(0));
+          for (int64_t i = 0; i < N; ++i) {
+            const T* lrow = l + i * N;
+            const T* l0row = l0 + i * N;
+            T* g = grow.data();
+            std::copy(gl + i * N, gl + (i + 1) * N, g);
+            for (int64_t r = 0; r < R; ++r) {
+              const T a = gfr[r * N + i];
+              const T cc = w0[r * N + i];
+              const T* wrow = w0 + r * N;
+              const T* gbrow = gbr.data() + r * N;
+              T* gw0row = gwr0b + r * N;
+              T acc = 0;
+#pragma omp simd reduction(+ : acc)
+              for (int64_t j = 0; j < N; ++j) {
+                g[j] += a * wrow[j] + cc * gbrow[j];
+                gw0row[j] += a * lrow[j];
+                acc += gbrow[j] * lrow[j];
+              }
+              gw0row[i] += acc;
+            }
+            g[i] = T(0);
+            const T wi = pw[i];
+            const T one_wi = T(1) - wi;
+            T* gl0row = gl0 + i * N;
+            T gwi = 0;
+#pragma omp simd reduction(+ : gwi)
+            for (int64_t j = 0; j < N; ++j) {
+              const T gj = g[j];
+              gl0row[j] = (one_wi - pw[j]) * gj;
+              gwi += gj * (pp0[j] - l0row[j]);
+              colsum[j] += gj * l0row[j];
+              gp0b[j] += gj * wi;
+            }
+            gwwacc[i] += gwi;
+          }
+          for (int64_t j = 0; j < N; ++j) gwwacc[j] -= colsum[j];
+        } else {
+          const T* v0 = L0.data_ptr<T>() + b * N * K;
+          const int64_t* i0 = idx0.data_ptr<int64_t>() + b * N * K;
+          const T* v = L.data_ptr<T>() + b * N * K;
+          const int64_t* ix = idx.data_ptr<int64_t>() + b * N * K;
+          const int64_t* rw = rows.data_ptr<int64_t>() + b * K;
+          const int64_t* cl = cols.data_ptr<int64_t>() + b * K;
+          const int64_t* kp = keep.data_ptr<int64_t>() + b * K * K;
+          T* gv0 = gL0.data_ptr<T>() + b * N * K;
+          // gradient of the new values: incoming + directional weightings
+          std::vector<T> gv(gL.data_ptr<T>() + b * N * K, gL.data_ptr<T>() + (b + 1) * N * K);
+          for (int64_t r = 0; r < R; ++r) {
+            const T* wrow = w0 + r * N;
+            const T* gfrow = gfr.data() + r * N;
+            const T* gbrow = gbr.data() + r * N;
+            T* gw0row = gwr0b + r * N;
+            for (int64_t i = 0; i < N; ++i) {
+              T acc = 0;
+              for (int64_t k = 0; k < K; ++k) {
+                const int64_t j = ix[i * K + k];
+                const T val = v[i * K + k];
+                gv[i * K + k] += gfrow[i] * wrow[j] + gbrow[j] * wrow[i];
+                gw0row[j] += gfrow[i] * val;
+                acc += gbrow[j] * val;
+              }
+              gw0row[i] += acc;
+            }
+          }
+          if (sparse_threshold) {
+            for (int64_t e = 0; e < N * K; ++e)
+              if (v[e] == T(0)) gv[e] = T(0);
+          }
+          // recompute ŵ, p̂ (as the forward)
+          std::vector<T> wraw(K), praw(K), wt(K), pt(K), what(N, T(0)), phat(N, T(0));
+          T sw = 0, sp = 0;
+          for (int64_t q = 0; q < K; ++q) {
+            wraw[q] = pw[rw[q]];
+            praw[q] = pp0[cl[q]];
+            sw += wraw[q];
+            sp += praw[q];
+          }
+          for (int64_t q = 0; q < K; ++q) {
+            wt[q] = sparse_threshold ? wraw[q] / (sw + eps) : wraw[q];
+            pt[q] = sparse_threshold ? praw[q] / (sp + eps) : praw[q];
+            what[rw[q]] = wt[q];
+            phat[cl[q]] = pt[q];
+          }
+          std::vector<T> gdec(gv);  // rows not written: L̂_t = decayed
+          std::vector<T> gwt(K, T(0)), gpt(K, T(0)), gwhat(N, T(0)), gphat(N, T(0));
+          std::vector<T> gcand(2 * K);
+          for (int64_t q = 0; q < K; ++q) {
+            const int64_t r = rw[q];
+            std::fill(gcand.begin(), gcand.end(), T(0));
+            for (int64_t k = 0; k < K; ++k) gcand[kp[q * K + k]] += gv[r * K + k];
+            for (int64_t k = 0; k < K; ++k) gdec[r * K + k] = T(0);
+            for (int64_t cc = 0; cc < K; ++cc) {  // old columns of row r
+              const int64_t j = i0[r * K + cc];
+              if (j == r) continue;  // the diagonal is masked to 0
+              gdec[r * K + cc] += gcand[cc];
+              gwt[q] += gcand[cc] * phat[j];
+              gphat[j] += gcand[cc] * wt[q];
+            }
+            for (int64_t cc = 0; cc < K; ++cc) {  // new columns p̂'s top K
+              if (cl[cc] == r) continue;
+              gwt[q] += gcand[K + cc] * pt[cc];
+              gpt[cc] += gcand[K + cc] * wt[q];
+            }
+          }
+          // decayed[i,k] = L̂_{t-1}[i,k] (1 − ŵ[i] − ŵ[idx[i,k]])
+          for (int64_t i = 0; i < N; ++i) {
+            const T a = T(1) - what[i];
+            T acc = 0;
+            for (int64_t k = 0; k < K; ++k) {
+              const int64_t j = i0[i * K + k];
+              const T g = gdec[i * K + k];
+              gv0[i * K + k] = g * (a - what[j]);
+              acc += g * v0[i * K + k];
+              gwhat[j] -= g * v0[i * K + k];
+            }
+            gwhat[i] -= acc;
+          }
+          for (int64_t q = 0; q < K; ++q) {
+            gwt[q] += gwhat[rw[q]];
+            gpt[q] += gphat[cl[q]];
+          }
+          if (sparse_threshold) {
+            T dw = 0, dp = 0;
+            const T zw = sw + eps, zp = sp + eps;
+            for (int64_t q = 0; q < K; ++q) {
+              dw += gwt[q] * wraw[q];
+              dp += gpt[q] * praw[q];
+            }
+            for (int64_t q = 0; q < K; ++q) {
+              gwwacc[rw[q]] += gwt[q] / zw - dw / (zw * zw);
+              gp0b[cl[q]] += gpt[q] / zp - dp / (zp * zp);
+            }
+          } else {
+            for (int64_t q = 0; q < K; ++q) {
+              gwwacc[rw[q]] += gwt[q];
+              gp0b[cl[q]] += gpt[q];
+            }
+          }
+        }
+
+        // precedence p_t = w + (1 − Σw) p_{t-1}
+        T sumw = 0, gpp = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          sumw += pw[n];
+          gpp += gpb[n] * pp0[n];
+        }
+        for (int64_t n = 0; n < N; ++n) {
+          gp0b[n] += (T(1) - sumw) * gpb[n];
+          gwwacc[n] += gpb[n] - gpp;
+        }
+
+        // erase/write M_t = M' ∘ (1 − w eᵀ) + w vᵀ
+        T* gm0 = gM0.data_ptr<T>() + b * N * W;
+        std::vector<T> ge(W, T(0)), gv(W, T(0));
+        for (int64_t n = 0; n < N; ++n) {
+          const T wn = pw[n];
+          const T keep_row = deallocation_erase ? ps[n] : T(1);
+          const T* gmrow = gMacc.data() + n * W;
+          const T* m0row = m0 + n * W;
+          T gwn = 0, gpsin = 0;
+          for (int64_t cc = 0; cc < W; ++cc) {
+            const T prev = deallocation_erase ? m0row[cc] * keep_row : m0row[cc];
+            const T g = gmrow[cc];
+            const T gprev = g * (-wn * sq.erase[cc] + T(1));
+            gwn += g * (sq.wvec[cc] - prev * sq.erase[cc]);
+            ge[cc] -= g * wn * prev;
+            gv[cc] += g * wn;
+            if (deallocation_erase) {
+              gpsin += gprev * m0row[cc];
+              gm0[n * W + cc] = gprev * keep_row;
+            } else {
+              gm0[n * W + cc] = gprev;
+            }
+          }
+          gwwacc[n] += gwn;
+          gpsi[n] += gpsin;
+        }
+        for (int64_t cc = 0; cc < W; ++cc) {
+          gx[lay.erase + cc] += ge[cc] * sq.erase[cc] * (T(1) - sq.erase[cc]);
+          gx[lay.wvec + cc] += gv[cc];
+        }
+
+        // write weighting w = lerp(c^w, a, g^a) · g^w
+        const T* pa = alloc.data_ptr<T>() + b * N;
+        const T* pcw = cw.data_ptr<T>() + b * N;
+        T ggw = 0, gga = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const T start = pcw[n], stop = pa[n];
+          const T mix = sq.ga < T(0.5) ? start + sq.ga * (stop - start)
+                                       : stop - (stop - start) * (T(1) - sq.ga);
+          const T g = gwwacc[n];
+          ggw += g * mix;
+          const T gmix = g * sq.gw;
+          gcw[n] = gmix * (T(1) - sq.ga);
+          ga_alloc[n] = gmix * sq.ga;
+          gga += gmix * (stop - start);
+        }
+        gx[lay.gates + R] += gga * sq.ga * (T(1) - sq.ga);
+        gx[lay.gates + R + 1] += ggw * sq.gw * (T(1) - sq.gw);
+        {
+          T gbeta = 0;
+          content_backward(m0, N, W, sq.kw, sq.bw1[0], key_masking ? sq.mw.data() : nullptr, eps,
+                           pcw, gcw.data(), gm0, gx + lay.kw, gbeta,
+                           key_masking ? gmw.data() : nullptr, scratch);
+          gx[lay.bw] += gbeta * oneplus_grad(x[lay.bw]);
+        }
+
+        // allocation a[φ_j] = (1 − s_j) Π_{i<j} s_i, s = clamp(u, ε, 1)[φ]
+        const int64_t* ph = phi.data_ptr<int64_t>() + b * N;
+        {
+          // the clamped usage in sorted order
+          T e = T(1);
+          for (int64_t j = 0; j < N; ++j) {
+            // u_t recomputed from the forward's inputs
+            const int64_t n = ph[j];
+            const T un = (pu0[n] + pw0[n] - pu0[n] * pw0[n]) * ps[n];
+            su[j] = std::min(std::max(un, eps), T(1));
+            excl[j] = e;
+            e *= su[j];
+          }
+          T S = 0;  // Σ_{m>j} g_excl_m Π_{j<k<m} s_k
+          for (int64_t j = N - 1; j >= 0; --j) {
+            const int64_t n = ph[j];
+            const T gaj = ga_alloc[n];
+            T gs = -gaj * excl[j] + excl[j] * S;
+            const T un = (pu0[n] + pw0[n] - pu0[n] * pw0[n]) * ps[n];
+            if (un >= eps && un <= T(1)) guacc[n] += gs;
+            S = gaj * (T(1) - su[j]) + su[j] * S;
+          }
+        }
+        // usage u_t = (u + w − u w) ψ
+        T* gu0b = gu0.data_ptr<T>() + b * N;
+        T* gww0b = gww0.data_ptr<T>() + b * N;
+        for (int64_t n = 0; n < N; ++n) {
+          const T g = guacc[n];
+          gu0b[n] = g * ps[n] * (T(1) - pw0[n]);
+          gww0b[n] = g * ps[n] * (T(1) - pu0[n]);
+          gpsi[n] += g * (pu0[n] + pw0[n] - pu0[n] * pw0[n]);
+        }
+        // retention ψ = Π_r (1 − f_r w^r_{t-1}[r])
+        std::vector<T> gfree(R, T(0));
+        for (int64_t n = 0; n < N; ++n) {
+          const T g = gpsi[n];
+          if (g == T(0)) continue;
+          for (int64_t r = 0; r < R; ++r) {
+            T others = T(1);
+            for (int64_t q = 0; q < R; ++q)
+              if (q != r) others *= T(1) - sq.free[q] * w0[q * N + n];
+            gfree[r] -= g * w0[r * N + n] * others;
+            gwr0b[r * N + n] -= g * sq.free[r] * others;
+          }
+        }
+        for (int64_t r = 0; r < R; ++r)
+          gx[lay.gates + r] += gfree[r] * sq.free[r] * (T(1) - sq.free[r]);
+        if (key_masking) {
+          const T scale = T(1) - floor;
+          for (int64_t i = 0; i < R * W; ++i) {
+            const T s = sigmoid(x[lay.mr + i]);
+            gx[lay.mr + i] += gmr[i] * scale * s * (T(1) - s);
+          }
+          for (int64_t cc = 0; cc < W; ++cc) {
+            const T s = sigmoid(x[lay.mw + cc]);
+            gx[lay.mw + cc] += gmw[cc] * scale * s * (T(1) - s);
+          }
+        }
+      }
+    });
+  };
+  AT_DISPATCH_FLOATING_TYPES(M0.scalar_type(), "kgdnc_access_backward",
+                             [&] { body(scalar_t(0)); });
+  return {gxi, gM0, gwr0, gww0, gu0, gp0, gL0};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(kgdnc_fused, m) {
+  m.def(
+      "access_forward(Tensor xi, Tensor memory, Tensor read_weights, Tensor write_weights, "
+      "Tensor usage, Tensor precedence, Tensor links, Tensor? index, bool key_masking, "
+      "float key_mask_floor, bool deallocation_erase, bool link_sharpness, "
+      "bool sparse_threshold, float epsilon) -> Tensor[]");
+  m.def(
+      "access_backward(Tensor g_memory, Tensor g_read_weights, Tensor g_write_weights, "
+      "Tensor g_usage, Tensor g_precedence, Tensor g_links, Tensor g_read_vectors, "
+      "Tensor xi, Tensor memory_prev, Tensor read_weights_prev, Tensor write_weights_prev, "
+      "Tensor usage_prev, Tensor precedence_prev, Tensor links_prev, Tensor? index_prev, "
+      "Tensor memory, Tensor read_weights, Tensor write_weights, Tensor links, Tensor? index, "
+      "Tensor psi, Tensor phi, Tensor alloc, Tensor write_content, Tensor read_content, "
+      "Tensor forward, Tensor backward, Tensor forward_sharp, Tensor backward_sharp, "
+      "Tensor? rows, Tensor? cols, Tensor? keep, bool key_masking, float key_mask_floor, "
+      "bool deallocation_erase, bool link_sharpness, bool sparse_threshold, float epsilon) "
+      "-> Tensor[]");
+  m.impl("access_forward", c10::DispatchKey::CPU, TORCH_FN(access_forward));
+  m.impl("access_backward", c10::DispatchKey::CPU, TORCH_FN(access_backward));
+}

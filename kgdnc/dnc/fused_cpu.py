@@ -1,0 +1,271 @@
+"""The whole memory access step as one fused C++ operation per direction, on CPU.
+
+``csrc/access_step.cpp`` computes what ``split_interface`` followed by
+``memory.access_step`` compute (the eager path stays the reference and the
+fallback; the tests compare values and gradients to 1e-6 in float64), with the
+backward written by hand, OpenMP over the batch. It supports every access
+option of ``DNCConfig``: dense and sparse links (with or without
+``sparse_link_threshold``), ``key_masking`` with ``key_mask_floor``,
+``deallocation_erase`` and ``link_sharpness``; float32 and float64; CPU only.
+
+Building: the extension is compiled on first use with
+``torch.utils.cpp_extension.load`` (g++ and ninja) into a cache folder,
+``$KGDNC_HOME/cache/fused`` when ``KGDNC_HOME`` is set, else
+``$XDG_CACHE_HOME/kgdnc/fused`` (default ``~/.cache/kgdnc/fused``); the folder
+name hashes the source, the torch version and the CPU, so a rebuild happens
+only when one of them changes. If it cannot be built, one warning line and the
+eager path.
+
+``DNCConfig.fused``: ``"off"`` always eager; ``"auto"`` the fused step for CPU
+float32/float64 tensors when it builds, else eager (a failed build warns once);
+``"on"`` the same, and a warning when it falls back for any reason.
+
+Shapes: B batch, N slots, W word width, R read heads, K links kept per row,
+S interface width.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from kgdnc.dnc.config import DNCConfig
+from kgdnc.dnc.state import AccessState, DenseLinks, Links, SparseLinks
+
+SOURCE = Path(__file__).with_name("csrc") / "access_step.cpp"
+
+_state: dict[str, Any] = {"loaded": None, "warned": set()}
+
+
+def cache_dir() -> Path:
+    """Where the compiled step is kept (see the module docstring)."""
+    home = os.environ.get("KGDNC_HOME")
+    if home:
+        return Path(home).expanduser() / "cache" / "fused"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "kgdnc" / "fused"
+
+
+def _cpu_identity() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "flags")):
+                    return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _flags() -> list[str]:
+    flags = ["-O3", "-fopenmp"]
+    if platform.system() == "Linux" and platform.machine() in ("x86_64", "AMD64"):
+        flags.append("-march=native")
+    return flags
+
+
+def build_name() -> str:
+    """Extension name: a hash of the source, torch, python, the flags and the CPU."""
+    digest = hashlib.sha256()
+    digest.update(SOURCE.read_bytes())
+    for part in (torch.__version__, platform.python_version(), " ".join(_flags())):
+        digest.update(part.encode())
+    digest.update(_cpu_identity().encode())
+    return f"kgdnc_fused_{digest.hexdigest()[:16]}"
+
+
+def _compile() -> None:
+    """Compile (or load from the cache) and register ``torch.ops.kgdnc_fused``."""
+    from torch.utils.cpp_extension import load
+
+    name = build_name()
+    folder = cache_dir() / name
+    folder.mkdir(parents=True, exist_ok=True)
+    load(
+        name=name,
+        sources=[str(SOURCE)],
+        build_directory=str(folder),
+        extra_cflags=_flags(),
+        extra_ldflags=["-fopenmp"],
+        is_python_module=False,
+        verbose=False,
+    )
+
+
+def _registered() -> bool:
+    try:
+        return hasattr(torch.ops.kgdnc_fused, "access_forward")
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _load() -> None:
+    """Register the operators: already there (loaded in this process), else compile/load."""
+    if not _registered():
+        _compile()
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _state["warned"]:
+        _state["warned"].add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def available() -> bool:
+    """Whether the fused step is built and loaded (building it on the first call).
+
+    A failed build warns once (one line) and is not retried in this process."""
+    if _state["loaded"] is None:
+        try:
+            _load()
+            _state["loaded"] = _registered()
+        except Exception as error:  # noqa: BLE001 - any build failure means: eager path
+            reason = " ".join(str(error).split())[:200]
+            _warn_once(
+                "build",
+                f"kgdnc: the fused C++ memory step could not be built ({type(error).__name__}: "
+                f"{reason}); using the eager PyTorch step",
+            )
+            _state["loaded"] = False
+    return bool(_state["loaded"])
+
+
+def reset() -> None:
+    """Forget the build result and the warnings given (for tests)."""
+    _state["loaded"] = None
+    _state["warned"] = set()
+
+
+def use_fused(config: DNCConfig, like: Tensor) -> bool:
+    """Whether ``config.fused`` and the tensors (device, dtype) select the fused step."""
+    if config.fused == "off":
+        return False
+    reason = None
+    if like.device.type != "cpu":
+        reason = f"device {like.device.type}"
+    elif like.dtype not in (torch.float32, torch.float64):
+        reason = f"dtype {like.dtype}"
+    if reason is not None:
+        if config.fused == "on":
+            _warn_once(reason, f"kgdnc: the fused memory step does not run on {reason}; "
+                       "using the eager PyTorch step")
+        return False
+    return available()
+
+
+def _options(config: DNCConfig) -> tuple[bool, float, bool, bool, bool, float]:
+    return (
+        config.key_masking,
+        float(config.key_mask_floor),
+        config.deallocation_erase,
+        config.link_sharpness,
+        config.sparse_link_threshold,
+        float(config.epsilon),
+    )
+
+
+class FusedAccessStep(torch.autograd.Function):
+    """One access step: (ξ_t, state_{t-1}) -> state_t, forward and backward in C++.
+
+    Inputs: options (tuple), xi (B, S) [ξ_t, before squashing], memory (B, N, W),
+    read_weights (B, R, N), write_weights (B, N), usage (B, N), precedence (B, N),
+    links (B, N, N) or sparse values (B, N, K), index (B, N, K) int64 or None.
+    Outputs: memory, read_weights, write_weights, usage, precedence, links (or
+    sparse values), index (not differentiable; empty for dense links),
+    read_vectors (B, R, W).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        options: tuple[bool, float, bool, bool, bool, float],
+        xi: Tensor,
+        memory: Tensor,
+        read_weights: Tensor,
+        write_weights: Tensor,
+        usage: Tensor,
+        precedence: Tensor,
+        links: Tensor,
+        index: Tensor | None,
+    ) -> tuple[Tensor, ...]:
+        outs = torch.ops.kgdnc_fused.access_forward(
+            xi, memory, read_weights, write_weights, usage, precedence, links, index, *options
+        )
+        (m, wr, ww, u, p, new_links, new_index, rv, psi, phi, alloc, cw, cr, fwd, bwd,
+         fwd_s, bwd_s, rows, cols, keep) = outs
+        ctx.options = options
+        ctx.sparse = index is not None
+        prev_index = index if index is not None else new_index
+        ctx.save_for_backward(
+            xi, memory, read_weights, write_weights, usage, precedence, links, prev_index,
+            m, wr, ww, new_links, new_index, psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
+            rows, cols, keep,
+        )
+        ctx.mark_non_differentiable(new_index)
+        return m, wr, ww, u, p, new_links, new_index, rv
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
+        (xi, memory, read_weights, write_weights, usage, precedence, links, prev_index,
+         m, wr, ww, new_links, new_index, psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
+         rows, cols, keep) = ctx.saved_tensors
+        like = (m, wr, ww, usage, precedence, new_links)
+        g = [
+            torch.zeros_like(t) if gr is None else gr
+            for gr, t in zip(grads[:6], like, strict=True)
+        ]
+        grv = grads[7]
+        if grv is None:
+            grv = m.new_zeros(m.shape[0], wr.shape[1], m.shape[2])
+        sparse = ctx.sparse
+        gxi, gm0, gwr0, gww0, gu0, gp0, gl0 = torch.ops.kgdnc_fused.access_backward(
+            *g, grv,
+            xi, memory, read_weights, write_weights, usage, precedence, links,
+            prev_index if sparse else None,
+            m, wr, ww, new_links, new_index if sparse else None,
+            psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
+            rows if sparse else None, cols if sparse else None, keep if sparse else None,
+            *ctx.options,
+        )
+        return None, gxi, gm0, gwr0, gww0, gu0, gp0, gl0, None
+
+
+def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState:
+    """``memory.access_step(prev, split_interface(xi, config), config)``, fused.
+
+    Args:
+        prev: the state after step t−1 (memory (B, N, W), links dense or sparse, ...).
+        xi: (B, S) [ξ_t], the interface vector after clipping, before squashing.
+        config: sizes and options.
+
+    Returns:
+        The ``AccessState`` after step t.
+    """
+    if not available():
+        raise RuntimeError("the fused memory step is not available (see the warning above)")
+    links = prev.links
+    if isinstance(links, SparseLinks):
+        tensor, index = links.values, links.index
+    else:
+        tensor, index = links.link, None
+    m, wr, ww, u, p, new_links, new_index, rv = FusedAccessStep.apply(
+        _options(config), xi, prev.memory, prev.read_weights, prev.write_weights, prev.usage,
+        prev.precedence, tensor, index,
+    )
+    out_links: Links = (
+        SparseLinks(new_links, new_index) if index is not None else DenseLinks(new_links)
+    )
+    return AccessState(
+        memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p, links=out_links,
+        read_vectors=rv,
+    )

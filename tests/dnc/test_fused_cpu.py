@@ -1,0 +1,286 @@
+"""The fused C++ access step equals the eager reference, and falls back when it must.
+
+The first test to need the compiled step builds it (about 20-60 s on a fresh
+cache, once per session: the ``built`` fixture is module-scoped); later runs load
+it from the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from kgdnc.dnc import DNC, DNCConfig, access_step, fused_cpu, split_interface
+from kgdnc.dnc.state import AccessState, DenseLinks, SparseLinks, initial_access_state
+
+F64 = torch.float64
+BASE = dict(input_size=3, output_size=2, word_size=4, read_heads=2)
+
+OPTIONS: dict[str, dict[str, object]] = {
+    "dense": {},
+    "sparse": dict(link_sparsity=3),
+    "sparse_threshold": dict(link_sparsity=3, sparse_link_threshold=True),
+    "key_masking": dict(key_masking=True),
+    "key_mask_floor": dict(key_masking=True, key_mask_floor=0.1),
+    "deallocation_erase": dict(deallocation_erase=True),
+    "link_sharpness": dict(link_sharpness=True),
+    "all_dense": dict(
+        key_masking=True, key_mask_floor=0.1, deallocation_erase=True, link_sharpness=True
+    ),
+    "all_sparse": dict(
+        link_sparsity=2, key_masking=True, key_mask_floor=0.1, deallocation_erase=True,
+        link_sharpness=True, sparse_link_threshold=True,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """Build (or load from the cache) the fused step once for this module."""
+    fused_cpu.reset()
+    assert fused_cpu.available(), "the fused C++ step failed to build (see the warning)"
+
+
+def _random_state(cfg: DNCConfig, b: int, n: int, gen: torch.Generator) -> AccessState:
+    """A plausible mid-episode state: weightings on the simplex, usage in (0, 1)."""
+    w, r = cfg.word_size, cfg.read_heads
+    cpu = torch.device("cpu")
+    start = initial_access_state(b, n, w, r, cfg.link_sparsity, dtype=F64, device=cpu)
+
+    def simplex(*shape: int, mass: float) -> torch.Tensor:
+        return torch.softmax(2 * torch.randn(*shape, generator=gen, dtype=F64), -1) * mass
+
+    links: DenseLinks | SparseLinks
+    if isinstance(start.links, SparseLinks):
+        # values around 1/K so that the threshold keeps some and drops some
+        k = start.links.values.shape[-1]
+        values = torch.rand(start.links.values.shape, generator=gen, dtype=F64) * 2.0 / k
+        links = SparseLinks(values, start.links.index)
+    else:
+        link = torch.rand(b, n, n, generator=gen, dtype=F64) / n
+        link.diagonal(dim1=-2, dim2=-1).zero_()
+        links = DenseLinks(link)
+    return AccessState(
+        memory=torch.randn(b, n, w, generator=gen, dtype=F64),
+        read_weights=simplex(b, r, n, mass=0.9),
+        write_weights=simplex(b, n, mass=0.8),
+        usage=torch.rand(b, n, generator=gen, dtype=F64),
+        precedence=simplex(b, n, mass=0.7),
+        links=links,
+        read_vectors=start.read_vectors,
+    )
+
+
+def _leaves(state: AccessState, xi: torch.Tensor) -> list[torch.Tensor]:
+    links = state.links
+    tensor = links.values if isinstance(links, SparseLinks) else links.link
+    tensors = [xi, state.memory, state.read_weights, state.write_weights, state.usage,
+               state.precedence, tensor]
+    return [t.detach().clone().requires_grad_() for t in tensors]
+
+
+def _step(cfg: DNCConfig, state: AccessState, xi: torch.Tensor, fused: bool):
+    """One step from copies of ``state``; returns outputs and d(random loss)/d(inputs)."""
+    leaves = _leaves(state, xi)
+    x, m, rw, ww, u, p, link = leaves
+    links = (
+        SparseLinks(link, state.links.index)
+        if isinstance(state.links, SparseLinks)
+        else DenseLinks(link)
+    )
+    prev = AccessState(m, rw, ww, u, p, links, state.read_vectors)
+    if fused:
+        out = fused_cpu.access_step(prev, x, cfg)
+    else:
+        out = access_step(prev, split_interface(x, cfg), cfg)
+    dense = out.links.to_dense() if isinstance(out.links, SparseLinks) else out.links.link
+    results = [out.memory, out.read_weights, out.write_weights, out.usage, out.precedence,
+               dense, out.read_vectors]
+    gen = torch.Generator().manual_seed(123)
+    loss = sum((t * torch.randn(t.shape, generator=gen, dtype=t.dtype)).sum() for t in results)
+    grads = torch.autograd.grad(loss, leaves)
+    return [t.detach() for t in results], grads, out
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64])
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_fused_step_equals_eager_forward_and_backward(built: None, option: str, n: int) -> None:
+    cfg = DNCConfig(**{**BASE, **OPTIONS[option]})  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(n)
+    state = _random_state(cfg, 3, n, gen)
+    xi = 2.0 * torch.randn(3, cfg.interface_size, generator=gen, dtype=F64)
+    eager, eager_grads, eager_out = _step(cfg, state, xi, fused=False)
+    fused, fused_grads, fused_out = _step(cfg, state, xi, fused=True)
+    names = ["memory", "read_weights", "write_weights", "usage", "precedence", "links", "reads"]
+    for name, a, b in zip(names, eager, fused, strict=True):
+        assert a.shape == b.shape, name
+        assert torch.allclose(a, b, rtol=0, atol=1e-6), (name, (a - b).abs().max())
+    grad_names = ["xi", "memory", "read_weights", "write_weights", "usage", "precedence", "links"]
+    for name, a, b in zip(grad_names, eager_grads, fused_grads, strict=True):
+        assert torch.allclose(a, b, rtol=0, atol=1e-6), ("grad " + name, (a - b).abs().max())
+    if isinstance(eager_out.links, SparseLinks):
+        # the same top-K choices: the very same rows of (column, value) pairs
+        assert torch.equal(eager_out.links.index, fused_out.links.index)
+        assert torch.allclose(eager_out.links.values, fused_out.links.values, atol=1e-6)
+
+
+@pytest.mark.parametrize("option", ["dense", "all_sparse", "all_dense"])
+def test_gradcheck_of_the_fused_op(built: None, option: str) -> None:
+    cfg = DNCConfig(**{**BASE, **OPTIONS[option]})  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(5)
+    state = _random_state(cfg, 2, 5, gen)
+    xi = torch.randn(2, cfg.interface_size, generator=gen, dtype=F64)
+    leaves = _leaves(state, xi)
+    index = state.links.index if isinstance(state.links, SparseLinks) else None
+    options = fused_cpu._options(cfg)
+
+    def op(*inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outs = fused_cpu.FusedAccessStep.apply(options, *inputs, index)
+        return tuple(o for i, o in enumerate(outs) if i != 6)  # the index is not differentiable
+
+    assert torch.autograd.gradcheck(op, tuple(leaves), eps=1e-6, atol=1e-5)
+
+
+def _model(cfg: DNCConfig, fused: str) -> DNC:
+    torch.manual_seed(0)
+    return DNC(dataclasses.replace(cfg, fused=fused)).double()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("option", ["dense", "sparse", "all_dense", "all_sparse"])
+def test_whole_model_with_padded_batch_equals_eager(built: None, option: str) -> None:
+    cfg = DNCConfig(**{**BASE, "hidden_size": 6, **OPTIONS[option]})  # type: ignore[arg-type]
+    x = torch.randn(4, 9, 3, generator=torch.Generator().manual_seed(2), dtype=F64)
+    x[1, 5:] = 0.0  # padded episodes: zero input after their end, as the collate pads
+    x[3, 2:] = 0.0
+    results = []
+    for mode in ("off", "on"):
+        model = _model(cfg, mode)
+        state = model.initial_state(4, memory_size=6)
+        y, final = model(x, state)
+        (y.square().sum() + final.access.memory.sum()).backward()
+        grads = [p.grad.clone() for p in model.parameters()]  # type: ignore[union-attr]
+        results.append((y.detach(), final.access.read_vectors.detach(), grads))
+    (y0, r0, g0), (y1, r1, g1) = results
+    assert torch.allclose(y0, y1, atol=1e-6) and torch.allclose(r0, r1, atol=1e-6)
+    for a, b in zip(g0, g1, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_trace_with_the_fused_step_equals_eager(built: None) -> None:
+    cfg = DNCConfig(**{**BASE, "hidden_size": 6, "link_sparsity": 2})  # type: ignore[arg-type]
+    x = torch.randn(2, 5, 3, dtype=F64)
+    _, _, eager = _model(cfg, "off").trace(x)
+    _, _, fused = _model(cfg, "auto").trace(x)
+    for a, b in zip(eager, fused, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_float32_fused_model_matches_eager(built: None) -> None:
+    cfg = DNCConfig(**{**BASE, "hidden_size": 8, "memory_size": 16})  # type: ignore[arg-type]
+    x = torch.randn(3, 20, 3)
+    torch.manual_seed(0)
+    eager = DNC(cfg)
+    fused = DNC(dataclasses.replace(cfg, fused="auto"))
+    fused.load_state_dict(eager.state_dict())
+    assert torch.allclose(eager(x)[0], fused(x)[0], atol=1e-5)
+
+
+def test_fallback_when_the_build_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("Error building extension 'kgdnc_fused': c++: not found\nmore")
+
+    monkeypatch.setattr(fused_cpu, "_load", broken)
+    fused_cpu.reset()
+    try:
+        cfg = DNCConfig(**{**BASE, "hidden_size": 6, "fused": "auto"})  # type: ignore[arg-type]
+        x = torch.randn(2, 4, 3)
+        with pytest.warns(RuntimeWarning) as caught:
+            torch.manual_seed(0)
+            y, _ = DNC(cfg)(x)
+            y2, _ = DNC(cfg)(x)  # a second model: no second warning
+        assert len(caught) == 1
+        message = str(caught[0].message)
+        assert "\n" not in message and "could not be built" in message and "eager" in message
+        torch.manual_seed(0)
+        y_eager, _ = DNC(dataclasses.replace(cfg, fused="off"))(x)
+        assert torch.equal(y, y_eager)
+        assert not fused_cpu.available()
+    finally:
+        fused_cpu.reset()
+
+
+def test_off_never_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden() -> None:
+        raise AssertionError("fused='off' must not build anything")
+
+    monkeypatch.setattr(fused_cpu, "_load", forbidden)
+    fused_cpu.reset()
+    try:
+        cfg = DNCConfig(**{**BASE, "hidden_size": 6})  # type: ignore[arg-type]
+        assert cfg.fused == "off"
+        DNC(cfg)(torch.randn(2, 3, 3))
+    finally:
+        fused_cpu.reset()
+
+
+def test_unsupported_dtype_falls_back_and_on_says_so(built: None) -> None:
+    like = torch.zeros(2, dtype=torch.bfloat16)
+    auto = DNCConfig(**{**BASE, "fused": "auto"})  # type: ignore[arg-type]
+    assert not fused_cpu.use_fused(auto, like)
+    with pytest.warns(RuntimeWarning, match="bfloat16"):
+        assert not fused_cpu.use_fused(dataclasses.replace(auto, fused="on"), like)
+    assert fused_cpu.use_fused(auto, torch.zeros(2))
+    assert not fused_cpu.use_fused(dataclasses.replace(auto, fused="off"), torch.zeros(2))
+
+
+def test_fused_field_is_saved_and_old_configs_load_off() -> None:
+    cfg = DNCConfig(**{**BASE, "fused": "auto"})  # type: ignore[arg-type]
+    assert DNCConfig.from_dict(cfg.to_dict()).fused == "auto"
+    old = cfg.to_dict()
+    del old["fused"]
+    assert DNCConfig.from_dict(old).fused == "off"
+    with pytest.raises(Exception, match="fused"):
+        DNCConfig(**{**BASE, "fused": "yes"})  # type: ignore[arg-type]
+
+
+def test_cache_folder_follows_kgdnc_home(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("KGDNC_HOME", str(tmp_path))
+    assert fused_cpu.cache_dir() == tmp_path / "cache" / "fused"
+    monkeypatch.delenv("KGDNC_HOME")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert fused_cpu.cache_dir() == tmp_path / "xdg" / "kgdnc" / "fused"
+    assert fused_cpu.build_name().startswith("kgdnc_fused_")
+
+
+def test_the_source_ships_inside_the_package() -> None:
+    assert fused_cpu.SOURCE.is_file()
+    assert fused_cpu.SOURCE.parent.parent == fused_cpu.SOURCE.parent.parent.parent / "dnc"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("option", ["all_dense", "all_sparse"])
+def test_ten_thousand_fused_steps_train_without_nan(built: None, option: str) -> None:
+    cfg = DNCConfig(
+        **{**BASE, "hidden_size": 8, "memory_size": 8, "fused": "on", **OPTIONS[option]}  # type: ignore[arg-type]
+    )
+    torch.manual_seed(0)
+    model = DNC(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    gen = torch.Generator().manual_seed(1)
+    state = None
+    steps, chunk = 10_000, 100
+    for _ in range(steps // chunk):
+        x = torch.randn(2, chunk, 3, generator=gen)
+        y, state = model(x, state)
+        loss = (y - x[..., :2].roll(3, dims=1)).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        state = state.detach()  # truncated BPTT: one state runs through all 10,000 steps
+        assert math.isfinite(loss.item())
+        for tensor in (state.access.memory, state.access.usage, state.access.read_weights):
+            assert torch.isfinite(tensor).all()
+    assert (state.access.usage >= 0).all() and (state.access.usage <= 1).all()
