@@ -80,7 +80,7 @@ def export(
     ] = False,
 ) -> None:
     """Write a graph as a triples TSV or as Turtle."""
-    from kgdnc.graphs.export import export_graph
+    from kgdnc.graphs.store import export_graph
 
     text = export_graph(name, format_, out, labels=labels)
     if text is not None:

@@ -5,7 +5,7 @@ imported inside the functions that need them.
 """
 
 from kgdnc.graphs.datasets import BUNDLED, bundled_names, load_bundled
-from kgdnc.graphs.export import export_graph, to_tsv, to_turtle
+from kgdnc.graphs.export import to_tsv, to_turtle
 from kgdnc.graphs.generate import (
     BASE_RELATIONS,
     KINSHIP_ALIASES,
@@ -20,6 +20,7 @@ from kgdnc.graphs.store import (
     default_name,
     describe,
     exists,
+    export_graph,
     home,
     ingest_to_store,
     list_graphs,

@@ -155,13 +155,14 @@ def bundled_family_tree() -> KnowledgeGraph:
 
 def write_family_tree_files(folder: Path, graph: KnowledgeGraph) -> None:
     """Write ``people.tsv``, ``triples.tsv`` and ``family_tree.ttl`` (how the bundle is made)."""
-    from kgdnc.graphs.export import to_tsv, write_text_atomic
+    from kgdnc.atomic import write_text
+    from kgdnc.graphs.export import to_tsv
     from kgdnc.graphs.generate import family_tree_turtle
 
     lines = ["id\tlabel\tsex\tgeneration\torigin"]
     for node in graph.nodes.values():
         a = node.attributes
         lines.append(f"{node.id}\t{node.label}\t{a['sex']}\t{a['generation']}\t{a['origin']}")
-    write_text_atomic(folder / "people.tsv", "\n".join(lines) + "\n")
-    write_text_atomic(folder / "triples.tsv", to_tsv(graph))
-    write_text_atomic(folder / "family_tree.ttl", family_tree_turtle(graph))
+    write_text(folder / "people.tsv", "\n".join(lines) + "\n")
+    write_text(folder / "triples.tsv", to_tsv(graph))
+    write_text(folder / "family_tree.ttl", family_tree_turtle(graph))

@@ -9,14 +9,11 @@ reads the file back with the same labels.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kgdnc.atomic import current_umask
 from kgdnc.errors import UserError
 from kgdnc.graphs.graph import KnowledgeGraph
 
@@ -69,37 +66,20 @@ def to_turtle(
     return rdf.serialize(format="turtle")
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        raise UserError(f"{path} is a folder; give a file name for --out")
-    if not path.parent.exists():
-        raise UserError(f"folder {path.parent} does not exist; create it or change --out")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes files private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def check_out_path(path: str | Path) -> Path:
+    """``path`` if a file can be written there (its folder exists, it is no folder)."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise UserError(f"{target} is a folder; give a file name to write")
+    if not target.parent.exists():
+        raise UserError(f"folder {target.parent} does not exist; create it or write elsewhere")
+    return target
 
 
-def export_graph(
-    name: str | None, fmt: str, out: str | Path | None = None, labels: bool = False
-) -> str | None:
-    """Export a stored or bundled graph; returns the text when ``out`` is None."""
-    from kgdnc.graphs.store import load
-
+def export_text(graph: KnowledgeGraph, fmt: str, labels: bool = False) -> str:
+    """The graph as ``tsv`` (ids, or display labels with ``labels``) or ``ttl`` text."""
     fmt = fmt.lower().strip()
     fmt = {"turtle": "ttl"}.get(fmt, fmt)
     if fmt not in EXPORT_FORMATS:
         raise UserError(f"unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}")
-    graph = load(name)
-    text = to_tsv(graph, labels=labels) if fmt == "tsv" else to_turtle(graph)
-    if out is None:
-        return text
-    write_text_atomic(Path(out), text)
-    return None
+    return to_tsv(graph, labels=labels) if fmt == "tsv" else to_turtle(graph)

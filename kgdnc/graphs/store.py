@@ -21,14 +21,12 @@ import datetime as _dt
 import json
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kgdnc import __version__
-from kgdnc.atomic import replace_folder
+from kgdnc.atomic import remove_folder, replace_folder, write_text
 from kgdnc.errors import KgdncError, UserError
 from kgdnc.graphs.graph import KnowledgeGraph
 
@@ -166,9 +164,7 @@ def remove(name: str) -> None:
             raise UserError(f"{name!r} is a bundled dataset and cannot be removed")
         raise UserError(_unknown_message(name))
     root = graphs_dir()
-    trash = Path(tempfile.mkdtemp(prefix=f".rm-{name}-", dir=root))
-    os.replace(root / name, trash / name)
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_folder(root, name)
     if _pointer() == name:
         with contextlib.suppress(FileNotFoundError):
             (root / _DEFAULT_FILE).unlink()
@@ -192,12 +188,7 @@ def set_default(name: str) -> None:
     validate_name(name)
     if not exists(name) and name not in BUNDLED:
         raise UserError(_unknown_message(name))
-    root = graphs_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".default-", dir=root)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(name + "\n")
-    os.replace(tmp, root / _DEFAULT_FILE)
+    write_text(graphs_dir() / _DEFAULT_FILE, name + "\n")
 
 
 def default_name() -> str:
@@ -379,3 +370,18 @@ def ingest_to_store(
     summary["stored"] = str(folder)
     summary["default"] = make_default
     return summary
+
+
+def export_graph(
+    name: str | None, fmt: str, out: str | Path | None = None, labels: bool = False
+) -> str | None:
+    """Export a stored or bundled graph (see :mod:`kgdnc.graphs.export`); returns the
+    text when ``out`` is None, else writes it there atomically."""
+    from kgdnc.graphs.export import check_out_path, export_text
+
+    target = check_out_path(out) if out is not None else None
+    text = export_text(load(name), fmt, labels=labels)
+    if target is None:
+        return text
+    write_text(target, text)
+    return None

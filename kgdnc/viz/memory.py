@@ -18,12 +18,12 @@ Rendered with matplotlib's Agg backend (no display needed).
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from torch import Tensor
 
+from kgdnc.atomic import write_file
 from kgdnc.reasoning import Answer, QueryEpisode, kind_of
 from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
 from kgdnc.tasks.shortest_path import ShortestPathEpisode
@@ -203,16 +203,10 @@ def memory_picture(answer: Answer, out: str | os.PathLike[str], *, top: int = 16
     ax.set_title("which stored triples the reads hit (description step: triple)", loc="left",
                  fontsize=10)
     fig.suptitle(pic.title, fontsize=11, y=0.985)
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-        os.replace(tmp, target)
+        target = write_file(out, lambda handle: fig.savefig(handle, format="png",
+                                                            bbox_inches="tight"))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
