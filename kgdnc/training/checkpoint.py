@@ -117,13 +117,3 @@ def export_checkpoint(src: str | os.PathLike[str], dst: str | os.PathLike[str]) 
     checkpoint_meta(data, src)
     slim = {k: v for k, v in data.items() if k not in _TRAINING_ONLY}
     return atomic_save(slim, dst)
-
-
-def __getattr__(name: str) -> Any:
-    # SafeCheckpointIO is a Lightning plug-in: imported on first use, so that
-    # reading a checkpoint (answering a query) never imports Lightning
-    if name == "SafeCheckpointIO":
-        from kgdnc.training.checkpoint_io import SafeCheckpointIO
-
-        return SafeCheckpointIO
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -236,7 +236,7 @@ def train_run(options: RunOptions) -> TrainResult:
         LessonProgressBar,
         StopWhenComplete,
     )
-    from kgdnc.training.checkpoint import SafeCheckpointIO
+    from kgdnc.training.checkpoint_io import SafeCheckpointIO
     from kgdnc.training.data import EpisodeDataModule, check_plan
     from kgdnc.training.module import GraphTaskModule
 
