@@ -38,9 +38,10 @@ __all__ = [
 
 LAYOUT_SEED = 0
 SPRING_ITERATIONS = 60
-# relation colours for graphs with no line colours (matplotlib's tab10, then grey)
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+# relation colours for graphs with no line colours, then grey: matplotlib's tab10 and
+# tab20b without green and orange, which mark the exact and the model's answer
+PALETTE = ("#1f77b4", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79", "#843c39")
 OTHER_COLOUR = "#8c8c8c"
 
 

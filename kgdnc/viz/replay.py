@@ -225,6 +225,8 @@ def replay_data(answer: Any, graph: KnowledgeGraph) -> ReplayData:
                 if q.task == "inference" and chosen is not None:
                     s, r, e = chosen
                     steps[t] = f"answer: {name(s)} –{r or '?'}→ {name(e)}"
+                    if None in chosen:
+                        steps[t] += " (? : a label this episode did not use)"
                     step_nodes[t] = [n for n in (s, e) if n is not None]
                 elif chosen is not None:
                     steps[t] = f"answer {i + 1}/{length}: {text(chosen)}"

@@ -45,4 +45,4 @@ def test_page_runs_in_chromium_with_a_clean_console(tmp_path):
     assert 'data-replay-ready="1"' in dom  # the script ran to its end
     assert f"step {step}/" in dom and "Bank" in dom
     assert dom.count('class="lit"') > 0  # edges lit by the heads' weights
-    assert dom.count("<line") > 300  # the map: every lane of the whole network
+    assert dom.count("<polyline") > 300  # the map: every lane of the whole network

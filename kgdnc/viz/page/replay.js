@@ -41,8 +41,18 @@ function seg(e, lane) { // [from, to, lane index, lanes] -> [x1, y1, x2, y2]
   const r = [p[0] + ox, p[1] + oy, q[0] + ox, q[1] + oy];
   return flip ? [r[2], r[3], r[0], r[1]] : r;
 }
+// In a tree drawn by generation, an edge within one row (spouses, siblings) would run
+// along the row over the others: it is drawn as a low tent instead.
+const TENTS = D.layout.startsWith('family tree');
+function points(s) { // segment -> start, middle, end (the middle carries the arrow)
+  let mx = (s[0] + s[2]) / 2, my = (s[1] + s[3]) / 2;
+  const dx = Math.abs(s[2] - s[0]);
+  if (TENTS && Math.abs(s[3] - s[1]) < 0.01 * dx) my -= 0.12 * dx;
+  return [s[0], s[1], mx, my, s[2], s[3]];
+}
 function line(parent, s, style) {
-  return el('line', Object.assign({x1: s[0], y1: s[1], x2: s[2], y2: s[3]}, style), parent);
+  return el('polyline', Object.assign({points: points(s).join(' '), fill: 'none'}, style),
+    parent);
 }
 
 let gBase, gPaths, gLit, gNow, gNodes, gLabels;
@@ -65,7 +75,7 @@ function draw() {
   gLit = el('g', {}, svg);
   gPaths = el('g', {id: 'paths'}, svg);
   D.exactPath.forEach(e => line(gPaths, seg(e, lane), {stroke: '#2ca02c',
-    'stroke-width': 10 * u, 'stroke-opacity': 0.35, 'stroke-linecap': 'round'}));
+    'stroke-width': 9 * u, 'stroke-opacity': 0.5, 'stroke-linecap': 'round'}));
   D.answerPath.forEach(e => line(gPaths, seg(e, lane), {stroke: '#ff7f0e',
     'stroke-width': 3.5 * u, 'stroke-dasharray': (6 * u) + ' ' + (4 * u),
     'stroke-linecap': 'round'}));
@@ -97,6 +107,7 @@ function draw() {
 
 // per step
 let step = 0, timer = null;
+const hidden = new Set();  // heads whose lit edges are hidden
 function hitsOf(t, h) { // -> [[triple, share], ...]
   const flat = D.hits[t][h], out = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1] / D.levels]);
@@ -112,13 +123,12 @@ function show(t) {
   D.heads.forEach((name, h) => {
     const hits = hitsOf(step, h);
     const shift = (h - (D.heads.length - 1) / 2) * 2.5 * u;  // heads side by side
-    hits.slice().reverse().forEach(([k, share]) => {
+    (hidden.has(h) ? [] : hits.slice().reverse()).forEach(([k, share]) => {
       const e = D.triples[k];
       if (!e) return;
       const s = seg(e, lane), dx = s[2] - s[0], dy = s[3] - s[1];
       const len = Math.hypot(dx, dy) || 1, ox = -dy / len * shift, oy = dx / len * shift;
-      const p = [s[0] + ox, s[1] + oy, (s[0] + s[2]) / 2 + ox, (s[1] + s[3]) / 2 + oy,
-        s[2] + ox, s[3] + oy];
+      const p = points(s).map((v, i) => v + (i % 2 ? oy : ox));
       el('polyline', {points: p.join(' '), fill: 'none',
         stroke: D.headColours[h], 'stroke-width': (2 + 4 * share) * u,
         'stroke-opacity': Math.min(1, 0.25 + 0.75 * share), 'stroke-linecap': 'round',
@@ -211,11 +221,18 @@ D.phases.forEach(p => {
   $('bands').appendChild(d);
 });
 const legend = $('legend');
-D.heads.forEach((h, i) => {
+D.heads.forEach((h, i) => {  // click a head to hide or show its lit edges
   const s = document.createElement('span');
   s.innerHTML = '<i></i>';
   s.firstChild.style.background = D.headColours[i];
   s.appendChild(document.createTextNode(h + ' head'));
+  s.style.cursor = 'pointer';
+  s.title = 'click to hide or show this head';
+  s.addEventListener('click', () => {
+    if (hidden.has(i)) hidden.delete(i); else hidden.add(i);
+    s.style.opacity = hidden.has(i) ? 0.35 : 1;
+    show(step);
+  });
   legend.appendChild(s);
 });
 [['#ff7f0e', 'model\'s answer (dashed)'], ['#2ca02c', 'exact answer']].forEach(([c, t]) => {
