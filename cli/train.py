@@ -67,6 +67,11 @@ def train(
     layer_norm: Annotated[
         bool | None, typer.Option(help="Layer normalisation in the controller.")
     ] = None,
+    init_from: Annotated[
+        str | None,
+        typer.Option(help="Start a new run from a model's weights and lesson (a checkpoint, "
+                     "or a stored or bundled model's name); fresh optimiser."),
+    ] = None,
     until_lesson: Annotated[
         int | None, typer.Option(help="Stop once this lesson has been passed.")
     ] = None,
@@ -117,6 +122,12 @@ def train(
     """Train on a task's curriculum, with checkpoints (last.ckpt, best.ckpt) and logs in OUT."""
     from kgdnc.training.run import RunOptions, train_run
 
+    start = None
+    if init_from is not None:
+        from kgdnc.reasoning.models import resolve_model
+
+        start = Path(resolve_model(init_from, task or "traversal").path)
+
     overrides = dict(
         batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
@@ -130,6 +141,7 @@ def train(
         task=task, model=model, preset=preset, seed=seed,
         out=out if out is not None else Path("runs") / f"{task or 'run'}-{model or 'dnc'}",
         resume=resume, max_steps=max_steps, max_time=max_time, until_lesson=until_lesson,
+        init_from=start,
         accelerator=accelerator, devices=devices, strategy=strategy,
         threads=threads, progress=progress,
         overrides=tuple((k, v) for k, v in overrides.items() if v is not None),

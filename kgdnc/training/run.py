@@ -40,6 +40,8 @@ class RunOptions:
         max_steps: stop at this global step (batches, counted over resumptions).
         max_time: ``HH:MM:SS`` for this invocation.
         until_lesson: stop once this (1-based) lesson has been passed.
+        init_from: a checkpoint (path) whose weights and lesson a new run
+            starts from: a warm start, with a fresh optimiser.
         accelerator, devices, strategy: Lightning's.
         threads: ``torch.set_num_threads`` for this process (default 1: the
             DNC's small operations run slower with more threads on shared cores).
@@ -58,6 +60,7 @@ class RunOptions:
     max_steps: int | None = None
     max_time: str | None = None
     until_lesson: int | None = None
+    init_from: Path | None = None
     accelerator: str = "auto"
     devices: str = "1"
     strategy: str = "auto"
@@ -148,6 +151,8 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
                 f"nothing to resume: {str(last)!r} does not exist; drop --resume or pick the --out "
                 "of an earlier run"
             )
+        if options.init_from is not None:
+            raise UserError("--init-from starts a new run from a model; drop it with --resume")
         meta = checkpoint_meta(read_checkpoint(last), last)
         config = TrainConfig.from_dict(meta["train_config"])
         for name, given in (("task", options.task), ("model", options.model)):
@@ -165,17 +170,65 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
             )
         changes = {k: v for k, v in options.overrides if v is not None}
         return dataclasses.replace(config, **changes) if changes else config
-    if options.task is None:
-        raise UserError("--task is required: copy, traversal, shortest-path or inference")
     if last.exists():
         raise UserError(
             f"{str(options.out)!r} already holds a run (last.ckpt); pass --resume to continue it "
             "or choose another --out"
         )
+    if options.init_from is not None:
+        return _warm_config(options)
+    if options.task is None:
+        raise UserError("--task is required: copy, traversal, shortest-path or inference")
     return make_preset(
         options.preset, options.task, options.model or "dnc", seed=options.seed,
         **dict(options.overrides),
     )
+
+
+# what a warm start keeps of its model: the task and the network's shape and options
+NETWORK_FIELDS = frozenset({
+    "task", "model", "controller", "hidden_size", "num_layers", "memory_size", "word_size",
+    "read_heads", "link_sparsity", "key_masking", "key_mask_floor", "memory_init",
+    "bypass_dropout", "layer_norm", "lstm_grad_clip", "controller_clip", "memory_sizing",
+})
+
+
+def _warm_config(options: RunOptions) -> TrainConfig:
+    """A new run that starts from a trained model's weights and lesson: the model's
+    network, this run's preset and overrides for everything else."""
+    from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+
+    path = Path(str(options.init_from))
+    meta = checkpoint_meta(read_checkpoint(path), path)
+    saved = TrainConfig.from_dict(meta["train_config"])
+    if options.task is not None and options.task != saved.task:
+        raise UserError(
+            f"--task {options.task} differs from the model's task ({saved.task}); drop --task "
+            "or pick a model of that task"
+        )
+    given = dict(options.overrides)
+    bad = sorted(k for k in given if k in NETWORK_FIELDS and given[k] != getattr(saved, k))
+    if bad:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in bad)
+        raise UserError(f"{names} cannot differ from the model a warm start begins with; "
+                        "drop them or train from scratch")
+    network = {k: getattr(saved, k) for k in NETWORK_FIELDS - {"task", "model"}}
+    return make_preset(
+        options.preset, saved.task, saved.model, seed=options.seed, **{**given, **network}
+    )
+
+
+def warm_start(module: Any, curriculum: Any, path: Path) -> None:
+    """Load a model's weights into ``module`` and start ``curriculum`` at its lesson
+    (its examples count on)."""
+    from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+
+    data = read_checkpoint(path)
+    meta = checkpoint_meta(data, path)
+    module.load_state_dict(data["state_dict"], strict=True)
+    module.examples_seen = int(meta.get("examples_seen", 0))
+    position = int((meta.get("curriculum") or {}).get("position", meta.get("lesson", 0)))
+    curriculum.load_state_dict({"position": position, "n_lessons": len(curriculum.lessons)})
 
 
 def make_curriculum(config: TrainConfig) -> Any:
@@ -259,11 +312,21 @@ def train_run(options: RunOptions) -> TrainResult:
     # Lightning's banners and tips say nothing about this run.
     for name in ("pytorch_lightning", "lightning_fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    if options.accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise UserError(
+            f"--accelerator {options.accelerator} asks for a GPU, but torch sees no CUDA device "
+            "here; use --accelerator cpu (or auto)"
+        )
+    if options.accelerator == "mps" and not torch.backends.mps.is_available():
+        raise UserError("--accelerator mps asks for Apple's GPU, which torch cannot use here; "
+                        "use --accelerator cpu (or auto)")
     pl.seed_everything(config.seed, verbose=False)
 
     curriculum = make_curriculum(config)
     plan = check_plan(config)
     module = GraphTaskModule(config.to_dict())
+    if options.init_from is not None and not options.resume:
+        warm_start(module, curriculum, Path(options.init_from))
     data = EpisodeDataModule(config, curriculum)
     # last.ckpt after every check (a stopped run loses at most one check
     # interval), best.ckpt when the curriculum progresses, passed-LL.ckpt per lesson

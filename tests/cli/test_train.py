@@ -12,7 +12,7 @@ runner = CliRunner()
 
 TINY = [
     "--hidden-size", "16", "--word-size", "8", "--read-heads", "2", "--memory-size", "16",
-    "--batch-size", "4", "--eval-episodes", "4", "--check-every", "2", "--threads", "1",
+    "--batch-size", "4", "--eval-episodes", "4", "--check-every", "8", "--threads", "1",
     "--no-progress",
 ]
 
@@ -146,3 +146,25 @@ def test_eval_takes_a_bundled_model_by_name():
     assert report["model"].endswith("shortest_path.ckpt") and report["task"] == "shortest-path"
     unknown = runner.invoke(app, ["eval", "--model", "no-such-model"])
     assert unknown.exit_code == 2 and "no model named" in unknown.output
+
+
+def test_asking_for_a_missing_gpu_is_a_one_line_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = _train(tmp_path / "run", "--task", "traversal", "--accelerator", "gpu",
+                    "--max-steps", "1")
+    assert result.exit_code == 2
+    assert "no CUDA device" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "run" / "last.ckpt").exists()
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
+def test_training_on_the_gpu_runs_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    result = _train(out, "--task", "traversal", "--accelerator", "gpu", "--max-steps", "2")
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["train", "--out", str(out), "--resume", "--accelerator", "gpu",
+                                 "--max-steps", "4", "--batch-size", "16", "--no-progress"])
+    assert result.exit_code == 0, result.output

@@ -209,3 +209,45 @@ def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option,
     assert meta["model_config"][option] == value
     # the answering loader rebuilds the same network from the checkpoint alone
     assert getattr(load_trained(out / "last.ckpt").model_config, option) == value
+
+
+def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):
+    first = tmp_path / "first"
+    tiny_run("traversal", out=first, max_steps=4, overrides=(("threshold", 0.0),))
+    model = read_checkpoint(first / "last.ckpt")
+    warm = tmp_path / "warm"
+    # a new run: the model's network and lesson, a new batch size and fresh optimiser
+    result = tiny_run(
+        out=warm, init_from=first / "last.ckpt", max_steps=1,
+        overrides=(("batch_size", 2), ("threshold", 1.01)),
+    )
+    assert result.lesson == 3  # the model had passed lessons 1 and 2
+    saved = read_checkpoint(warm / "last.ckpt")
+    meta = checkpoint_meta(saved)
+    assert meta["train_config"]["batch_size"] == 2
+    assert meta["train_config"]["word_size"] == checkpoint_meta(model)["train_config"]["word_size"]
+    assert meta["examples_seen"] == 16 + 2
+    with pytest.raises(UserError, match="cannot differ from the model"):
+        tiny_run(out=tmp_path / "bad", init_from=first / "last.ckpt",
+                 overrides=(("word_size", 64),))
+
+
+def test_warm_start_begins_with_the_models_weights(tmp_path):
+    from kgdnc.training.module import GraphTaskModule
+    from kgdnc.training.presets import make_preset
+    from kgdnc.training.run import make_curriculum, warm_start
+
+    config = make_preset("cpu", "traversal", hidden_size=8, memory_size=8, word_size=4,
+                         read_heads=1)
+    donor = GraphTaskModule(config.to_dict())
+    torch.save({"state_dict": donor.state_dict(), "kgdnc": {
+        "format": "kgdnc-checkpoint", "version": 1, "task": "traversal",
+        "train_config": config.to_dict(), "model_config": donor.net_config.to_dict(),
+        "examples_seen": 500, "curriculum": {"position": 3}}}, tmp_path / "m.ckpt")
+    module = GraphTaskModule(config.to_dict())
+    curriculum = make_curriculum(config)
+    warm_start(module, curriculum, tmp_path / "m.ckpt")
+    for (name, a), b in zip(donor.state_dict().items(), module.state_dict().values(),
+                            strict=True):
+        assert torch.equal(a, b), name
+    assert curriculum.position == 3 and module.examples_seen == 500
