@@ -10,21 +10,6 @@ import typer
 from kgdnc.cli.main import app, user_errors
 
 
-def _lengths(text: str | None) -> tuple[int, int] | None:
-    from kgdnc.errors import UserError
-
-    if text is None:
-        return None
-    parts = text.replace("-", ",").split(",")
-    try:
-        values = [int(p) for p in parts if p.strip()]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2):
-        raise UserError(f"--lengths {text!r} is not LOW-HIGH or N, e.g. --lengths 2-4")
-    return (values[0], values[-1])
-
-
 @app.command()
 @user_errors
 def finetune(
@@ -45,9 +30,13 @@ def finetune(
     eval_queries: Annotated[
         int, typer.Option(help="Held-out queries measured before and after.")
     ] = 50,
+    length: Annotated[
+        str | None,
+        typer.Option(help="Query lengths, N or A-B [traversal 1-7, shortest path 2-5, "
+                          "inference 2-4]; as kgdnc eval --length."),
+    ] = None,
     lengths: Annotated[
-        str | None, typer.Option(help="Query lengths LOW-HIGH [traversal 1-7, shortest path "
-                                      "2-5, inference 2-4].")
+        str | None, typer.Option("--lengths", hidden=True, help="Old name of --length.")
     ] = None,
     max_triples: Annotated[int, typer.Option(help="Sub-graph limit per episode.")] = 256,
     seed: Annotated[int, typer.Option(help="Seed of queries and label draws.")] = 0,
@@ -59,14 +48,18 @@ def finetune(
     progress: Annotated[bool, typer.Option(help="Rich progress bar.")] = True,
 ) -> None:
     """Fine-tune on the graph's own queries; held-out accuracy before and after."""
+    from kgdnc.reasoning.accuracy import parse_lengths
     from kgdnc.reasoning.finetune import FinetuneOptions
     from kgdnc.reasoning.finetune import finetune as run
+
+    if length is not None and lengths is not None:
+        raise typer.BadParameter("give --length once", param_hint="--length")
 
     result = run(
         FinetuneOptions(
             task=task, name=name, graph=graph, from_model=from_model, steps=steps,
             max_time=max_time, batch_size=batch_size, lr=lr, eval_queries=eval_queries,
-            lengths=_lengths(lengths), max_triples=max_triples, seed=seed, out=out,
+            lengths=parse_lengths(length or lengths), max_triples=max_triples, seed=seed, out=out,
             force=force, progress=progress, accelerator=accelerator,
         )
     )

@@ -20,7 +20,7 @@ def test_finetune_few_steps_then_query(tmp_path, monkeypatch):
     args = ["finetune", "--task", "shortest-path", "--graph", "london-underground-zone1",
             "--from-model", str(base), "--name", "zone1-sp", "--steps", "2", "--batch-size",
             "2", "--eval-queries", "3", "--max-triples", "48", "--no-progress",
-            "--accelerator", "cpu"]
+            "--accelerator", "cpu", "--length", "2-3"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "held-out accuracy (3 queries)" in result.output
@@ -29,6 +29,7 @@ def test_finetune_few_steps_then_query(tmp_path, monkeypatch):
     card = json.loads((folder / "card.json").read_text())
     assert card["steps"] == 2 and card["examples"] == 4 and card["graph"] == (
         "london-underground-zone1")
+    assert card["lengths"] == [2, 3]
     assert 0.0 <= card["accuracy_before"] <= 1.0 and 0.0 <= card["accuracy_after"] <= 1.0
     assert (home / "models" / ".runs" / "zone1-sp" / "last.ckpt").is_file()
     # the fine-tuned weights differ from the base model's
@@ -43,3 +44,11 @@ def test_finetune_few_steps_then_query(tmp_path, monkeypatch):
     assert json.loads(query.output)["model"] == "zone1-sp"
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_query_lengths_take_the_same_option_as_eval(tmp_path, monkeypatch):
+    monkeypatch.setenv("KGDNC_HOME", str(tmp_path / "home"))
+    for option in ("--length", "--lengths"):  # --lengths: the old name, still read
+        result = runner.invoke(app, ["finetune", "--task", "traversal", "--name", "x",
+                                     option, "2-x"])
+        assert result.exit_code == 2 and "query length '2-x'" in result.output
