@@ -38,6 +38,7 @@ from typing import Any
 
 from torch import Tensor
 
+from kgdnc.atomic import current_umask, write_text
 from kgdnc.errors import UserError
 from kgdnc.graphs import KnowledgeGraph
 from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
@@ -421,13 +422,15 @@ def check_replay_path(out: str | os.PathLike[str]) -> Path:
 
 
 def _atomic_write(target: Path, write: Any, suffix: str) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename."""
+    """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename
+    (matplotlib's writers want a file name with the format's suffix, so not
+    :func:`kgdnc.atomic.write_file`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -539,13 +542,7 @@ def write_replay_html(answer: Any, graph: KnowledgeGraph, out: str | os.PathLike
     """Write the replay page of ``answer`` (asked with ``trace=True``) to ``out``."""
     data = replay_data(answer, graph)
     scene = replay_scene(data, graph, _episode_nodes(answer))
-    text = replay_html(data, scene)
-
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-
-    return _atomic_write(Path(out), write, ".html")
+    return write_text(out, replay_html(data, scene))
 
 
 # ------------------------------------------------------------------ GIF / MP4
