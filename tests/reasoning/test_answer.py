@@ -43,7 +43,10 @@ def test_each_query_kind_answers_and_verifies(task, tiny_models, grid):
     d = a.to_dict()
     assert d["task"] == task and d["from"] == "Cell 0-0"
     assert all(len(t) == 3 for t in d["answer"] + d["expected"])
-    assert "correct" in a.text() or "WRONG" in a.text()
+    lines = a.text().splitlines()
+    assert lines[1] == f"answer ({'correct' if a.correct else 'WRONG'}):"
+    assert ("exact answer:" in lines) == (not a.correct)  # shown beside a wrong answer only
+    assert d["correct"] is a.correct and d["expected"] == a.labelled(a.expected)
 
 
 @pytest.mark.parametrize("task", list(QUERIES))
