@@ -27,7 +27,7 @@ from kgdnc.reasoning.answer import draw_rng, run_draws
 from kgdnc.reasoning.episodes import DEFAULT_LENGTHS, DEFAULT_MAX_TRIPLES
 from kgdnc.reasoning.kinds import build_episode, kind_of, sample_query
 from kgdnc.reasoning.query import Query
-from kgdnc.training.evaluate import EvalReport
+from kgdnc.training.evaluate import EvalReport, check_sizes
 from kgdnc.training.trained import Network, load_trained, memory_size_for
 
 __all__ = [
@@ -178,12 +178,7 @@ def graph_accuracy(
     """
     from kgdnc.graphs import load
 
-    if episodes < 1:
-        raise UserError(f"episodes must be at least 1, got {episodes}")
-    if batch_size < 1:
-        raise UserError(f"the batch size must be at least 1, got {batch_size}")
-    if memory_size is not None and memory_size < 1:
-        raise UserError(f"the memory size must be at least 1 slot, got {memory_size}")
+    check_sizes(episodes, batch_size, memory_size)
     if max_triples < 1:
         raise UserError(f"max_triples must be at least 1, got {max_triples}")
     trained = load_trained(model_path)

@@ -176,20 +176,17 @@ def heldout_accuracy(
     return sum(right for right, _ in results) / len(queries)
 
 
+@dataclass(frozen=True)
 class GraphEpisodes:
     """``make_episode(lesson, seed)`` for the episode stream: a random training query on
     the user's graph (never a held-out one) as a query episode."""
 
-    def __init__(
-        self, graph: nx.MultiDiGraph, task: str, lengths: tuple[int, int],
-        exclude: set[tuple[str, ...]], max_triples: int, planning_steps: int | None = None,
-    ) -> None:
-        self.graph = graph
-        self.task = task
-        self.lengths = lengths
-        self.exclude = exclude
-        self.max_triples = max_triples
-        self.planning_steps = planning_steps
+    graph: nx.MultiDiGraph
+    task: str
+    lengths: tuple[int, int]
+    exclude: set[tuple[str, ...]]
+    max_triples: int
+    planning_steps: int | None = None
 
     def __call__(self, lesson: Any, seed: Any, graph: Any = None, **_: Any) -> Any:
         from kgdnc.reasoning.kinds import build_episode, sample_query

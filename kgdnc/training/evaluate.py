@@ -24,7 +24,7 @@ from kgdnc.training.trained import Trained, load_trained
 if TYPE_CHECKING:
     from kgdnc.training.module import GraphTaskModule
 
-__all__ = ["EvalReport", "Trained", "evaluate", "lesson_module", "load_trained"]
+__all__ = ["EvalReport", "Trained", "check_sizes", "evaluate", "lesson_module", "load_trained"]
 
 
 def lesson_module(trained: Trained) -> GraphTaskModule:
@@ -38,6 +38,16 @@ def lesson_module(trained: Trained) -> GraphTaskModule:
     module.lesson = int(trained.meta.get("lesson", 0))
     module.eval()
     return module
+
+
+def check_sizes(episodes: int, batch_size: int, memory_size: int | None) -> None:
+    """UserError unless an evaluation's episodes, batch and memory are at least 1."""
+    if episodes < 1:
+        raise UserError(f"episodes must be at least 1, got {episodes}")
+    if batch_size < 1:
+        raise UserError(f"the batch size must be at least 1, got {batch_size}")
+    if memory_size is not None and memory_size < 1:
+        raise UserError(f"the memory size must be at least 1 slot, got {memory_size}")
 
 
 @dataclass
@@ -128,12 +138,7 @@ def evaluate(
     from kgdnc.training.data import batch_of, mix_seed
     from kgdnc.training.presets import TASKS
 
-    if episodes < 1:
-        raise UserError(f"episodes must be at least 1, got {episodes}")
-    if batch_size < 1:
-        raise UserError(f"the batch size must be at least 1, got {batch_size}")
-    if memory_size is not None and memory_size < 1:
-        raise UserError(f"the memory size must be at least 1 slot, got {memory_size}")
+    check_sizes(episodes, batch_size, memory_size)
     if task is not None and task not in TASKS:
         raise UserError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     trained = load_trained(model_path)
