@@ -45,7 +45,7 @@ def tfl_name(name: str) -> str:
     return name.replace("St. ", "St ")
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, out: Path = OUT) -> None:
     with open(folder / "Stations.csv", encoding="utf-8-sig", newline="") as f:
         by_name: dict[str, list[str]] = defaultdict(list)
         for row in csv.DictReader(f):
@@ -83,13 +83,13 @@ def main(folder: Path) -> None:
         lat = statistics.median(float(p["Lat"]) for p in pts)
         lon = statistics.median(float(p["Lon"]) for p in pts)
         rows.append((name, f"{lat:.5f}", f"{lon:.5f}"))
-    tmp = OUT.with_suffix(".csv.tmp")
+    tmp = out.with_suffix(".csv.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["station", "lat", "lon"])
         writer.writerows(rows)
-    tmp.replace(OUT)
-    print(f"wrote {OUT} ({len(rows)} stations)")
+    tmp.replace(out)
+    print(f"wrote {out} ({len(rows)} stations)")
 
 
 if __name__ == "__main__":
