@@ -339,8 +339,9 @@ def replay_scene(data: ReplayData, graph: KnowledgeGraph, episode_nodes: Sequenc
         edges = [tuple(t) for t in graph.triples if t.head in drawn_set and t.tail in drawn_set]
     else:
         edges = list(described)
+    known = {tuple(t) for t in graph.triples}
     extra = [t for t in (*data.answer_path, *data.exact_path)
-             if t[1] is not None and tuple(t) in _triple_set(graph)]
+             if t[1] is not None and tuple(t) in known]
     relation_order: dict[str, int] = {}
     for t in sorted({t[1] for t in edges}, key=str):
         relation_order[str(t)] = len(relation_order)
@@ -356,7 +357,7 @@ def replay_scene(data: ReplayData, graph: KnowledgeGraph, episode_nodes: Sequenc
             pair = frozenset((t[0], t[2]))
             pair_groups[pair].add(g)
             in_episode = t[0] in focus_nodes and t[2] in focus_nodes and (
-                whole is False or tuple(t) in described)
+                not whole or tuple(t) in described)
             pair_in_episode[(pair, g)] |= in_episode
     lane_of: dict[tuple[frozenset[Hashable], str], tuple[int, int]] = {}
     lanes = []
@@ -378,17 +379,6 @@ def replay_scene(data: ReplayData, graph: KnowledgeGraph, episode_nodes: Sequenc
                  lane_of, groups, labels, layout.kind, note, credit, group_of)
 
 
-_TRIPLE_CACHE: dict[int, set[Triple3]] = {}
-
-
-def _triple_set(graph: KnowledgeGraph) -> set[Triple3]:
-    key = id(graph)
-    if key not in _TRIPLE_CACHE:
-        _TRIPLE_CACHE.clear()
-        _TRIPLE_CACHE[key] = {tuple(t) for t in graph.triples}
-    return _TRIPLE_CACHE[key]
-
-
 def _episode_nodes(answer: Any) -> list[Hashable]:
     return list(answer.draws[0].episode.node_labels)
 
@@ -402,7 +392,7 @@ def check_replay_path(out: str | os.PathLike[str]) -> Path:
     suffix = path.suffix.lower()
     if suffix not in REPLAY_SUFFIXES:
         raise UserError(
-            f"--replay {str(out)!r}: unknown format {suffix or '(none)'!r}; "
+            f"replay file {str(out)!r} has an unknown format {suffix or '(none)'!r}; "
             "give a file ending in .html, .gif or .mp4"
         )
     if suffix == ".mp4":
@@ -413,11 +403,11 @@ def check_replay_path(out: str | os.PathLike[str]) -> Path:
 
         if not animation.writers.is_available("ffmpeg"):
             raise UserError(
-                "--replay .mp4 needs ffmpeg, which is not installed; write a .gif or .html "
+                "an .mp4 replay needs ffmpeg, which is not installed; write a .gif or .html "
                 "instead (or install ffmpeg)"
             )
     if path.exists() and path.is_dir():
-        raise UserError(f"--replay {str(out)!r} is a folder; give a file name")
+        raise UserError(f"replay file {str(out)!r} is a folder; give a file name")
     return path
 
 

@@ -43,7 +43,7 @@ def test_bad_replay_path_is_one_line_and_writes_nothing(model, tmp_path):
     bad = tmp_path / "bank.pdf"
     result = runner.invoke(app, [*QUERY, "--model", str(model), "--replay", str(bad)])
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and "error: --replay" in result.output
+    assert result.output.strip().count("\n") == 0 and "error: replay file" in result.output
     assert "Traceback" not in result.output and not bad.exists()
     result = runner.invoke(app, [*QUERY[:-4], "--to", "Nowhere Street", "--model", str(model),
                                  "--replay", str(tmp_path / "x.html")])
