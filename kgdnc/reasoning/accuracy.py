@@ -31,18 +31,12 @@ from kgdnc.training.evaluate import EvalReport, check_sizes
 from kgdnc.training.trained import Network, load_trained, memory_size_for
 
 __all__ = [
-    "all_pairs_at",
     "evaluate",
     "graph_accuracy",
     "parse_lengths",
     "query_results",
     "sample_queries",
 ]
-
-# shortest path on graphs up to this many nodes: the pairs are enumerated, so
-# --episodes at least their number tests every one
-EXHAUSTIVE_NODES = 2000
-
 
 def parse_lengths(text: str | None) -> tuple[int, int] | None:
     """``"7"`` -> (7, 7), ``"2-4"`` -> (2, 4), None -> None.
@@ -78,23 +72,6 @@ def sample_queries(
             break
         keys.add(q.key())
         out.append(q)
-    return out
-
-
-def all_pairs_at(
-    graph: nx.MultiDiGraph, lengths: tuple[int, int], rng: random.Random
-) -> list[Query]:
-    """Every shortest-path query whose distance is in ``lengths``, in random order
-    (for the paper's London test: all pairs 4 steps apart)."""
-    lo, hi = lengths
-    out = [
-        Query("shortest-path", s, destination=d)
-        for s in sorted(graph.nodes, key=str)
-        for d, k in sorted(nx.single_source_shortest_path_length(graph, s, cutoff=hi).items(),
-                           key=lambda item: str(item[0]))
-        if lo <= k <= hi and d != s
-    ]
-    rng.shuffle(out)
     return out
 
 
@@ -188,10 +165,9 @@ def graph_accuracy(
     lengths = lengths or DEFAULT_LENGTHS[task]
     g = load(graph).to_networkx()
     rng = random.Random(f"kgdnc-eval/{seed}")
-    if task == "shortest-path" and g.number_of_nodes() <= EXHAUSTIVE_NODES:
-        queries = all_pairs_at(g, lengths, rng)[:episodes]
-    else:
-        queries = sample_queries(g, task, episodes, lengths, rng)
+    every = kind_of(task).every_query(g, lengths, rng)
+    queries = every[:episodes] if every is not None else sample_queries(g, task, episodes,
+                                                                        lengths, rng)
     if not queries:
         raise UserError(
             f"graph {graph!r} has no {task} query of length {lengths[0]}-{lengths[1]}; "

@@ -47,7 +47,9 @@ from kgdnc.tasks.graphs import relabel_for_episode
 from kgdnc.tasks.traversal import traversal_episode
 from kgdnc.tasks.walks import on_walks, one_walk, reachable, successors, walk_from
 
-__all__ = ["KINDS", "QueryKind", "build_episode", "kind_of", "sample_query"]
+__all__ = ["EXHAUSTIVE_NODES", "KINDS", "QueryKind", "build_episode", "kind_of", "sample_query"]
+
+EXHAUSTIVE_NODES = 2000  # shortest-path pairs are enumerated on graphs up to this size
 
 
 class QueryKind:
@@ -94,6 +96,13 @@ class QueryKind:
     def lengths(self, lo: int, hi: int) -> tuple[int, int]:
         """The range of lengths this task can ask, within ``lo``-``hi``."""
         return lo, hi
+
+    def every_query(
+        self, graph: nx.MultiDiGraph, lengths: tuple[int, int], rng: random.Random
+    ) -> list[Query] | None:
+        """Every query of these lengths in random order, where they can be enumerated
+        (None: draw them at random instead)."""
+        return None
 
     def draw_query(
         self, graph: nx.MultiDiGraph, rng: random.Random, length: int, starts: list[Hashable]
@@ -158,6 +167,24 @@ class ShortestPath(QueryKind):
 
     def distance(self, graph: nx.MultiDiGraph, query: Query) -> int | None:
         return shortest_distance(graph, query.start, query.destination)
+
+    def every_query(
+        self, graph: nx.MultiDiGraph, lengths: tuple[int, int], rng: random.Random
+    ) -> list[Query] | None:
+        """Every pair at a distance in ``lengths`` on graphs of up to 2,000 nodes (the
+        paper's London test: all pairs 4 steps apart), in random order."""
+        if graph.number_of_nodes() > EXHAUSTIVE_NODES:
+            return None
+        lo, hi = lengths
+        out = [
+            Query(self.task, s, destination=d)
+            for s in sorted(graph.nodes, key=str)
+            for d, k in sorted(nx.single_source_shortest_path_length(graph, s, cutoff=hi).items(),
+                               key=lambda item: str(item[0]))
+            if lo <= k <= hi and d != s
+        ]
+        rng.shuffle(out)
+        return out
 
     def draw_query(
         self, graph: nx.MultiDiGraph, rng: random.Random, length: int, starts: list[Hashable]

@@ -10,13 +10,13 @@ from kgdnc.errors import UserError
 from kgdnc.graphs import save
 from kgdnc.reasoning import answer_query
 from kgdnc.reasoning.accuracy import (
-    all_pairs_at,
     evaluate,
     graph_accuracy,
     parse_lengths,
     query_results,
     sample_queries,
 )
+from kgdnc.reasoning.kinds import kind_of
 from kgdnc.training.evaluate import load_trained
 
 
@@ -101,7 +101,7 @@ def test_evaluate_rejects_mixed_options(tiny_models):
 
 def test_all_pairs_at_a_distance_are_enumerated():
     g = grid_graph().to_networkx()  # 4 x 4 grid: distance = Manhattan distance
-    pairs = all_pairs_at(g, (4, 4), random.Random(0))
+    pairs = kind_of("shortest-path").every_query(g, (4, 4), random.Random(0))
     cells = [(x, y) for x in range(4) for y in range(4)]
     want = sum(1 for a in cells for b in cells if abs(a[0] - b[0]) + abs(a[1] - b[1]) == 4)
     assert len(pairs) == want == len({q.key() for q in pairs})
