@@ -41,6 +41,7 @@ from torch import Tensor
 from kgdnc.atomic import current_umask, write_text
 from kgdnc.errors import UserError
 from kgdnc.graphs import KnowledgeGraph
+from kgdnc.reasoning import Answer
 from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
 from kgdnc.tasks.shortest_path import ShortestPathEpisode
 from kgdnc.viz.layout import Layout, edge_colour, graph_layout
@@ -148,7 +149,7 @@ def on_triples(weights: Tensor, write: Tensor, described: int) -> Tensor:
     return out * mask.reshape(steps, *([1] * (out.dim() - 2)), described)
 
 
-def _described(answer: Any) -> list[Triple3]:
+def _described(answer: Answer) -> list[Triple3]:
     """The description's triples as graph ids, decoded from the episode's inputs."""
     qe = answer.draws[0].episode
     ep = qe.episode.prefix if isinstance(qe.episode, ShortestPathEpisode) else qe.episode
@@ -176,7 +177,7 @@ def _walk(kg: KnowledgeGraph, start: Hashable, relations: Sequence[str],
     return paths.get(end, [])
 
 
-def replay_data(answer: Any, graph: KnowledgeGraph) -> ReplayData:
+def replay_data(answer: Answer, graph: KnowledgeGraph) -> ReplayData:
     """The replay's numbers from an answer asked with ``trace=True`` on ``graph``."""
     pic = picture_data(answer)
     triples = _described(answer)
@@ -379,7 +380,7 @@ def replay_scene(data: ReplayData, graph: KnowledgeGraph, episode_nodes: Sequenc
                  lane_of, groups, labels, layout.kind, note, credit, group_of)
 
 
-def _episode_nodes(answer: Any) -> list[Hashable]:
+def _episode_nodes(answer: Answer) -> list[Hashable]:
     return list(answer.draws[0].episode.node_labels)
 
 
@@ -428,7 +429,7 @@ def _atomic_write(target: Path, write: Any, suffix: str) -> Path:
     return target
 
 
-def write_replay(answer: Any, graph: KnowledgeGraph, out: str | os.PathLike[str]) -> Path:
+def write_replay(answer: Answer, graph: KnowledgeGraph, out: str | os.PathLike[str]) -> Path:
     """Write the replay of ``answer`` (asked with ``trace=True`` on ``graph``) to
     ``out``: an HTML page, a GIF or an MP4, by the file's suffix."""
     path = check_replay_path(out)
@@ -528,7 +529,7 @@ def replay_html(data: ReplayData, scene: Scene) -> str:
     return re.sub(r"%(TITLE|STYLE|SCRIPT|DATA)%", lambda m: parts[m.group(1)], page)
 
 
-def write_replay_html(answer: Any, graph: KnowledgeGraph, out: str | os.PathLike[str]) -> Path:
+def write_replay_html(answer: Answer, graph: KnowledgeGraph, out: str | os.PathLike[str]) -> Path:
     """Write the replay page of ``answer`` (asked with ``trace=True``) to ``out``."""
     data = replay_data(answer, graph)
     scene = replay_scene(data, graph, _episode_nodes(answer))
@@ -554,7 +555,7 @@ def animation_steps(data: ReplayData, max_frames: int = MAX_FRAMES) -> list[int]
     return shown + rest
 
 
-def write_replay_animation(answer: Any, graph: KnowledgeGraph, out: str | os.PathLike[str],
+def write_replay_animation(answer: Answer, graph: KnowledgeGraph, out: str | os.PathLike[str],
                            *, fps: int = 6, dpi: int = 64,
                            max_frames: int = MAX_FRAMES) -> Path:
     """Write the replay as a GIF (PillowWriter) or MP4 (ffmpeg), by ``out``'s suffix."""
