@@ -20,12 +20,14 @@ def viz(
         str | None, typer.Option(help="Composition 'r1/r2/...' or a kinship word (inference).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="PNG file to write [memory.png; none with --replay].")
+        Path | None,
+        typer.Option(help="PNG file to write (default memory.png, none when only --replay)."),
     ] = None,
     replay: Annotated[
         Path | None,
-        typer.Option(help="Also write an animated replay on the graph's map: .html "
-                          "(self-contained page), .gif, or .mp4 (needs ffmpeg)."),
+        typer.Option(help="Replay the query on the graph's map, instead of the PNG (or beside "
+                          "it with --out): .html (self-contained page), .gif, or .mp4 "
+                          "(needs ffmpeg)."),
     ] = None,
     graph: Annotated[str | None, typer.Option(help="Graph name [the default graph].")] = None,
     model: Annotated[
