@@ -665,7 +665,7 @@ def write_replay_animation(answer: Answer, graph: KnowledgeGraph, out: str | os.
     ax_usage.set_yticks([])
     ax_usage.set_xlabel("memory slot", fontsize=7)
     ax_usage.tick_params(labelsize=6)
-    usage_title = ax_usage.set_title("", fontsize=8, loc="left")
+    usage_title = fig.text(0.68, 0.46, "", fontsize=8)  # fixed place (not an axes title)
     total = data.n_steps
     phase_colours = {"description": "#c6dbef", "query": "#fdd0a2", "planning": "#dadaeb",
                      "answer": "#c7e9c0"}
@@ -703,7 +703,8 @@ def write_replay_animation(answer: Answer, graph: KnowledgeGraph, out: str | os.
 
     # Bake everything that never changes into one background image, so that each
     # frame draws only the lit edges, the bars, the usage strip and one caption.
-    moving = [*lit, current, caption, usage_img, cursor, *[r for b in bars for r in b]]
+    moving = [*lit, current, caption, usage_img, usage_title, cursor,
+              *[r for b in bars for r in b]]
     for artist in moving:
         artist.set_visible(False)
     fig.canvas.draw()
@@ -713,7 +714,7 @@ def write_replay_animation(answer: Answer, graph: KnowledgeGraph, out: str | os.
             if child not in moving:
                 child.set_visible(False)
     for text in fig.texts:
-        if text is not caption:
+        if text not in (caption, usage_title):
             text.set_visible(False)
     ax_bg = fig.add_axes((0, 0, 1, 1), zorder=-1)
     ax_bg.imshow(background, interpolation="nearest", aspect="auto")
