@@ -32,7 +32,7 @@ from kgdnc.dnc import MemoryTrace
 from kgdnc.errors import UserError
 from kgdnc.graphs import KnowledgeGraph
 from kgdnc.reasoning.episodes import DEFAULT_MAX_TRIPLES, Draw, LabelTriple, QueryEpisode
-from kgdnc.reasoning.kinds import build_episode, kind_of
+from kgdnc.reasoning.kinds import QueryKind, build_episode, kind_of
 from kgdnc.reasoning.models import ModelEntry, load_model, resolve_model
 from kgdnc.reasoning.query import Query, parse_query
 from kgdnc.reasoning.result import Answer
@@ -204,7 +204,7 @@ def answer_query(
         decoded, memory_trace = run_draws(trained.network, episodes, n, trace=trace)
     model_time = time.perf_counter() - t1
     draws = [kind.check(g, qe, labels) for qe, labels in zip(episodes, decoded, strict=True)]
-    answer = _collect(graph, g, query, entry, draws, n if trained.has_memory else None)
+    answer = _collect(graph, g, kind, query, entry, draws, n if trained.has_memory else None)
     answer.seed, answer.model_time_s, answer.load_time_s = seed, model_time, load_time
     answer.trace = memory_trace
     return answer
@@ -213,6 +213,7 @@ def answer_query(
 def _collect(
     graph: KnowledgeGraph,
     g: nx.MultiDiGraph,
+    kind: QueryKind,
     query: Query,
     entry: ModelEntry,
     draws: list[Draw],
@@ -225,7 +226,6 @@ def _collect(
 
     best_key, best_count = Counter(key(d) for d in draws).most_common(1)[0]
     chosen = next(d for d in draws if key(d) == best_key)
-    kind = kind_of(query.task)
     expected = kind.expected(g, query)
     ends = kind.ends(g, query)
     named = {query.start, query.destination, *ends}
