@@ -114,3 +114,29 @@ def test_sampled_inference_queries_all_fit_the_relation_table():
         q = sample_query(g, "inference", rng, (4, 4))
         assert fits_table(q.relations)
         build_episode(g, q, random.Random(0))  # raises if the table has no fit
+
+
+@pytest.mark.parametrize("planning", [None, 3])
+@pytest.mark.parametrize(
+    "query",
+    [Query("shortest-path", "c00", destination="c33"),
+     Query("traversal", "c00", relations=("east", "north")),
+     Query("inference", "c00", relations=("east", "north"), relation_text="east/north")],
+    ids=lambda q: q.task,
+)
+def test_each_kind_counts_the_steps_its_layout_takes(query, planning):
+    """The memory budget's inverse counts exactly the steps between the description
+    and the answer, with the model's planning steps (traversal plans nothing)."""
+    from kgdnc.reasoning.kinds import kind_of
+    from kgdnc.training.trained import description_budget, memory_size_for
+
+    g = grid_graph().to_networkx()
+    qe = build_episode(g, query, random.Random(0), planning_steps=planning)
+    kind = kind_of(query.task)
+    other = kind.other_steps(query, planning)
+    assert qe.answer_start - qe.n_triples == other
+    assert other == kind.query_steps(query) + (
+        0 if query.task == "traversal" else (10 if planning is None else planning))
+    # a memory sized for the episode holds its description beside the other steps
+    n = memory_size_for(qe.total_steps, 16)
+    assert description_budget(n, other) >= qe.n_triples
