@@ -35,6 +35,9 @@ from kgdnc.reasoning.query import Query
 if TYPE_CHECKING:
     import networkx as nx
 
+    from kgdnc.tasks.curriculum import Lesson
+    from kgdnc.tasks.episode import Episode
+    from kgdnc.tasks.shortest_path import ShortestPathEpisode
     from kgdnc.training.trained import Network
 
 __all__ = [
@@ -188,7 +191,11 @@ class GraphEpisodes:
     max_triples: int
     planning_steps: int | None = None
 
-    def __call__(self, lesson: Any, seed: Any, graph: Any = None, **_: Any) -> Any:
+    def __call__(
+        self, lesson: Lesson, seed: random.Random | int, graph: object = None, **_: object
+    ) -> Episode | ShortestPathEpisode:
+        """A task's ``make_episode`` (the lesson and a graph given are not used: the
+        user's graph and the query lengths decide)."""
         from kgdnc.reasoning.kinds import build_episode, sample_query
 
         rng = seed if isinstance(seed, random.Random) else random.Random(seed)
