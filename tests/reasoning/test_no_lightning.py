@@ -49,6 +49,13 @@ def test_answering_imports_no_lightning(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_memory_picture_imports_no_lightning(tmp_path):
+    out, held = _held([["viz", "--from", "Bank", "--to", "Oxford Circus", "--out",
+                        str(tmp_path / "m.png")]], tmp_path / "home")
+    assert held == [] and (tmp_path / "m.png").is_file() and "wrote" in out
+
+
+@pytest.mark.slow
 def test_the_probe_sees_lightning_when_it_is_imported(tmp_path):
     # the check above can fail: a lesson evaluation builds the Lightning module
     _, held = _held([["eval", "--model", "traversal", "--lesson", "1", "--episodes", "2",
