@@ -28,6 +28,7 @@ __all__ = [
     "remove_folder",
     "replace_folder",
     "write_file",
+    "write_named",
     "write_text",
 ]
 
@@ -127,6 +128,26 @@ def write_file(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_named(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """:func:`write_file` for writers that want a file name rather than a handle
+    (matplotlib's animation writers): ``write(tmp)`` gets a temporary path with
+    ``path``'s suffix beside ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return target
 

@@ -78,3 +78,21 @@ def test_files_are_written_whole_with_the_usual_mode(tmp_path: Path) -> None:
 
 def _fail() -> None:
     raise OSError("disk full")
+
+
+def test_writers_that_want_a_file_name_get_one_with_the_suffix(tmp_path: Path) -> None:
+    from kgdnc.atomic import write_named
+
+    seen = []
+
+    def write(tmp: Path) -> None:
+        seen.append(tmp)
+        tmp.write_bytes(b"GIF89a")
+
+    target = write_named(tmp_path / "replay.gif", write)
+    assert seen[0].suffix == ".gif" and seen[0].parent == tmp_path and seen[0] != target
+    assert target.read_bytes() == b"GIF89a" and [p.name for p in tmp_path.iterdir()] == [
+        "replay.gif"]
+    with pytest.raises(ValueError):
+        write_named(tmp_path / "replay.gif", lambda tmp: (tmp.write_bytes(b"x"), int("x")))
+    assert target.read_bytes() == b"GIF89a" and len(list(tmp_path.iterdir())) == 1

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Callback, RichProgressBar, Timer
+
+from kgdnc.atomic import write_text
 
 if TYPE_CHECKING:
     from kgdnc.tasks import Curriculum
@@ -270,9 +270,5 @@ class HistoryWriter(_AfterCheck):
         history = self.curriculum_callback.history
         if not trainer.is_global_zero or trainer.fast_dev_run or len(history) == self._written:
             return
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".history.", suffix=".json", dir=self.out)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(history, handle, indent=1)
-        os.replace(tmp, self.out / "history.json")
+        write_text(self.out / "history.json", json.dumps(history, indent=1))
         self._written = len(history)
