@@ -103,7 +103,7 @@ def run_draws(
             return y, st
         return network(x, st)
 
-    with torch.no_grad():
+    with torch.inference_mode():  # no autograd at all: cheaper than no_grad per step
         made = [e.episode for e in episodes]
         if all(isinstance(e, ShortestPathEpisode) for e in made):
             roll = ShortestPathRollout(made, max_steps=[e.max_steps for e in episodes])  # type: ignore[arg-type]
