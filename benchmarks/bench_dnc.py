@@ -5,9 +5,10 @@ one configuration), kgdnc and ``dnc`` alternate, and the table reports the
 median over repeats of the time per batch (forward + backward) and the peak
 resident memory of the process.
 
-    python benchmarks/bench_dnc.py                 # the full table (about 10 minutes)
+    python benchmarks/bench_dnc.py                 # the full tables (about 20 minutes)
     python benchmarks/bench_dnc.py --quick         # N = 256 only, one repeat
     python benchmarks/bench_dnc.py --threads 1     # pin torch to one thread
+    python benchmarks/bench_dnc.py --threads 1 --late-only   # the late-lesson table only
 
 Configuration (both implementations): one LSTM layer of 256 units, input and
 output width 64, word width W = 64, R = 4 read heads, batch B = 16; output and
@@ -15,6 +16,14 @@ interface clipped to ±20 (``dnc``'s default, ``controller_clip=20`` here).
 ``dnc`` 1.1.0 has no sparse temporal link matrix (its ``SDNC`` is a different
 model that needs FAISS or FLANN), so the sparse row compares kgdnc's sparse
 links with ``dnc``'s dense DNC on the same sizes.
+
+Every kgdnc row runs twice: the eager PyTorch step (``fused="off"``) and the
+fused C++ step (``fused="on"``, ``kgdnc.dnc.fused_cpu``; built before timing).
+
+The late-lesson table uses the sizes of the late traversal lessons: T = 256
+steps, N = 256 slots, batch 8, LSTM 1×128, W = 32, R = 4, input 92, output 90,
+dense and sparse K = 8 links, no clipping; plus ``dnc`` at N = 256, T = 256,
+batch 8 with LSTM 256 and W = 64 (its comparison shape).
 """
 
 from __future__ import annotations
@@ -28,10 +37,12 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 INPUT, HIDDEN, WORD, HEADS, BATCH, CLIP = 64, 256, 64, 4, 16, 20.0
 SCALING_STEPS = 20  # the N = 16384 memory alone is 64 MB per step
+# the late traversal lessons: input 92, output 90, LSTM 1x128, W = 32, R = 4, batch 8
+LATE = {"input": 92, "output": 90, "hidden": 128, "word": 32, "batch": 8, "clip": None}
 
 
 @dataclass(frozen=True)
@@ -45,11 +56,21 @@ class Run:
     batches: int
     warmup: int
     threads: int | None
+    fused: str = "off"  # kgdnc only: DNCConfig.fused
+    input: int = INPUT
+    output: int = INPUT
+    hidden: int = HIDDEN
+    word: int = WORD
+    batch: int = BATCH
+    clip: float | None = CLIP
 
     @property
     def label(self) -> str:
         links = "dense" if self.sparsity is None else f"sparse K={self.sparsity}"
-        return f"N={self.memory_size} T={self.steps} {links}"
+        shape = ""
+        if (self.hidden, self.word, self.batch) != (HIDDEN, WORD, BATCH):
+            shape = f" B={self.batch} H={self.hidden} W={self.word}"
+        return f"N={self.memory_size} T={self.steps}{shape} {links}"
 
 
 def _peak_rss_mb() -> float:
@@ -69,20 +90,23 @@ def worker(run: Run) -> dict[str, object]:
     if run.threads is not None:
         torch.set_num_threads(run.threads)
     torch.manual_seed(0)
-    x = torch.randn(BATCH, run.steps, INPUT)
+    x = torch.randn(run.batch, run.steps, run.input)
     if run.impl == "kgdnc":
-        from kgdnc.dnc import DNC, DNCConfig
+        from kgdnc.dnc import DNC, DNCConfig, fused_cpu
 
         cfg = DNCConfig(
-            input_size=INPUT,
-            output_size=INPUT,
-            hidden_size=HIDDEN,
-            word_size=WORD,
+            input_size=run.input,
+            output_size=run.output,
+            hidden_size=run.hidden,
+            word_size=run.word,
             read_heads=HEADS,
             memory_size=run.memory_size,
             link_sparsity=run.sparsity,
-            controller_clip=CLIP,
+            controller_clip=run.clip,
+            fused=run.fused,  # type: ignore[arg-type]
         )
+        if run.fused != "off" and not fused_cpu.available():
+            raise SystemExit("the fused step could not be built")
         model = DNC(cfg)
 
         def forward() -> torch.Tensor:
@@ -91,17 +115,17 @@ def worker(run: Run) -> dict[str, object]:
         from dnc import DNC as PeerDNC
 
         model = PeerDNC(
-            input_size=INPUT,
-            hidden_size=HIDDEN,
+            input_size=run.input,
+            hidden_size=run.hidden,
             rnn_type="lstm",
             num_layers=1,
             num_hidden_layers=1,
             nr_cells=run.memory_size,
-            cell_size=WORD,
+            cell_size=run.word,
             read_heads=HEADS,
             batch_first=True,
             gpu_id=-1,
-            clip=CLIP,
+            clip=run.clip if run.clip is not None else 20.0,
         )
 
         def forward() -> torch.Tensor:
@@ -163,6 +187,25 @@ def _summary(results: list[dict[str, object]]) -> tuple[float, float, float, flo
     )
 
 
+def _measure(run: Run, reps: int, cache: dict[Run, list[dict[str, object]]]) -> list:
+    results = cache.setdefault(run, [])
+    while len(results) < reps:
+        results.append(spawn(run))
+        _log(run.impl if run.fused == "off" else "fused", run, results[-1])
+    return results
+
+
+def _cell(results: list[dict[str, object]]) -> str:
+    t, c, p, a = _summary(results)
+    return f"{t:.2f} ({c:.2f}) | {p:.0f} ({a:.0f})"
+
+
+def _ratio(slow: list[dict[str, object]], fast: list[dict[str, object]]) -> str:
+    t_s, c_s, _, _ = _summary(slow)
+    t_f, c_f, _, _ = _summary(fast)
+    return f"{t_s / t_f:.1f}× ({c_s / c_f:.1f}×)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -170,6 +213,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the cheap rows")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per process")
     parser.add_argument("--skip-peer", action="store_true", help="kgdnc rows only")
+    parser.add_argument("--late-only", action="store_true", help="the late-lesson table only")
     parser.add_argument(
         "--scaling", default="256,1024,4096,16384", help="N for the sparse kgdnc-only rows"
     )
@@ -180,58 +224,93 @@ def main() -> None:
 
     th = args.threads
     repeats = 1 if args.quick else args.repeats
-    # (kgdnc run, dnc run, repeats); dnc's dense N=1024 batch takes ~30 s and ~8 GB
-    pairs: list[tuple[Run, Run | None, int]] = [
-        (Run("kgdnc", 256, 100, None, 3, 1, th), Run("dnc", 256, 100, None, 2, 1, th), repeats),
-    ]
+    cache: dict[Run, list[dict[str, object]]] = {}
+    rows: list[tuple[Run, Run | None, int]] = []  # (kgdnc eager run, dnc run, repeats)
+    if not args.late_only:
+        # dnc's dense N=1024 batch takes ~30 s and ~8 GB
+        rows.append((Run("kgdnc", 256, 100, None, 3, 1, th), Run("dnc", 256, 100, None, 2, 1, th),
+                     repeats))  # fmt: skip
+        if not args.quick:
+            big_dnc = Run("dnc", 1024, 50, None, 1, 0, th)
+            rows += [
+                (Run("kgdnc", 1024, 50, None, 2, 1, th), big_dnc, min(repeats, 2)),
+                (Run("kgdnc", 1024, 50, 8, 3, 1, th), big_dnc, min(repeats, 2)),
+            ]
     if not args.quick:
-        big_dnc = Run("dnc", 1024, 50, None, 1, 0, th)
-        pairs += [
-            (Run("kgdnc", 1024, 50, None, 2, 1, th), big_dnc, min(repeats, 2)),
-            (Run("kgdnc", 1024, 50, 8, 3, 1, th), big_dnc, min(repeats, 2)),
-        ]
-    rows = []
-    peer_cache: dict[Run, list[dict[str, object]]] = {}
-    for ours, peer, reps in pairs:
-        mine: list[dict[str, object]] = []
-        theirs = peer_cache.setdefault(peer, []) if peer is not None else []
-        for _ in range(reps):  # alternate the two implementations
-            mine.append(spawn(ours))
-            _log("kgdnc", ours, mine[-1])
-            if peer is not None and not args.skip_peer and len(theirs) < reps:
-                theirs.append(spawn(peer))
-                _log("dnc", peer, theirs[-1])
-        rows.append((ours, mine, theirs))
+        late_dnc_shape = {"hidden": 256, "word": 64, "batch": 8}
+        rows.append((Run("kgdnc", 256, 256, None, 2, 1, th, **late_dnc_shape),
+                     Run("dnc", 256, 256, None, 2, 1, th, **late_dnc_shape), repeats))  # fmt: skip
+    late: list[tuple[Run, int]] = []
+    if not args.quick:
+        late = [(Run("kgdnc", 256, 256, k, 3, 1, th, **LATE), repeats) for k in (None, 8)]
+
+    table = []
+    for eager, peer, reps in rows:  # alternate the implementations
+        fused = replace(eager, fused="on")
+        for i in range(1, reps + 1):
+            _measure(eager, i, cache)
+            _measure(fused, i, cache)
+            if peer is not None and not args.skip_peer:
+                _measure(peer, i, cache)
+        table.append((eager, fused, peer))
+    late_table = []
+    for eager, reps in late:
+        fused = replace(eager, fused="on")
+        for i in range(1, reps + 1):
+            _measure(eager, i, cache)
+            _measure(fused, i, cache)
+        late_table.append((eager, fused))
 
     scaling = []
-    if not args.quick:
+    if not args.quick and not args.late_only:
         for n in (int(v) for v in args.scaling.split(",")):
             run = Run("kgdnc", n, SCALING_STEPS, 8, 2, 1, th)
             results = [spawn(run) for _ in range(min(repeats, 2))]
             _log("kgdnc", run, results[-1])
             scaling.append((run, results))
 
-    threads = rows[0][1][0]["threads"]
+    threads = next(iter(cache.values()))[0]["threads"]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"torch threads {threads}, python {platform.python_version()}")  # fmt: skip
     print()
-    print(
-        "| config | runs kgdnc/dnc | kgdnc s/batch (cpu) | dnc s/batch (cpu) | speed-up wall (cpu) "
-        "| kgdnc peak MB (above base) | dnc peak MB (above base) | peak ratio |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    for ours, mine, theirs in rows:
-        t_k, c_k, p_k, a_k = _summary(mine)
-        cells = f"{t_k:.2f} ({c_k:.2f})"
-        if theirs:
-            t_d, c_d, p_d, a_d = _summary(theirs)
-            cells += (
-                f" | {t_d:.2f} ({c_d:.2f}) | {t_d / t_k:.1f}× ({c_d / c_k:.1f}×) "
-                f"| {p_k:.0f} ({a_k:.0f}) | {p_d:.0f} ({a_d:.0f}) | 1/{p_d / p_k:.1f}"
-            )
-        else:
-            cells += f" | – | – | {p_k:.0f} ({a_k:.0f}) | – | –"
-        print(f"| {ours.label} | {len(mine)}/{len(theirs)} | {cells} |")
+    print("Seconds per batch, wall (CPU); peak MB (above base); speed-ups wall (CPU).")
+    print()
+    if table:
+        print(
+            "| config | kgdnc eager s | eager MB | kgdnc fused s | fused MB | dnc s | dnc MB "
+            "| fused vs eager | eager vs dnc | fused vs dnc |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for eager, fused, peer in table:
+            e, f = cache[eager], cache[fused]
+            d = cache.get(peer, []) if peer is not None else []
+            cells = [eager.label, _cell(e), _cell(f), _cell(d) if d else "– | –", _ratio(e, f)]
+            cells += [_ratio(d, e), _ratio(d, f)] if d else ["–", "–"]
+            print("| " + " | ".join(cells) + " |")
+    if late_table:
+        print()
+        print("Late lessons: T=256, N=256, B=8, LSTM 1x128, W=32, R=4, input 92, output 90.")
+        print()
+        print(
+            "| links | eager s/batch | eager episodes/s | fused s/batch | fused episodes/s "
+            "| speed-up wall (CPU) | eager MB | fused MB |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for eager, fused in late_table:
+            te, ce, pe, ae = _summary(cache[eager])
+            tf, cf, pf, af = _summary(cache[fused])
+            b = eager.batch
+            cells = [
+                "dense" if eager.sparsity is None else f"sparse K={eager.sparsity}",
+                f"{te:.2f} ({ce:.2f})",
+                f"{b / te:.1f} ({b / ce:.1f})",
+                f"{tf:.2f} ({cf:.2f})",
+                f"{b / tf:.1f} ({b / cf:.1f})",
+                _ratio(cache[eager], cache[fused]),
+                f"{pe:.0f} ({ae:.0f})",
+                f"{pf:.0f} ({af:.0f})",
+            ]
+            print("| " + " | ".join(cells) + " |")
     if scaling:
         print()
         title = f"| kgdnc sparse K=8, T={SCALING_STEPS} | s/batch (cpu) | ms/step (cpu)"

@@ -201,6 +201,8 @@ class DNC(nn.Module):
             cs.append(c)
         out = hs[0] if n_layers == 1 else torch.cat(hs, dim=-1)
         if lstm:
+            if n_layers == 1:  # views, not copies
+                return out, ControllerState(hs[0].unsqueeze(0), cs[0].unsqueeze(0))
             return out, ControllerState(torch.stack(hs), torch.stack(cs))
         return out, ctrl
 

@@ -258,8 +258,10 @@ void content_forward(const T* M, int64_t N, int64_t W, const T* k, T beta, const
 // Backward of content_forward: given c (N) and its gradient g (N), add the
 // gradients to gM (N, W), gk (W), gbeta, gmask (W, nullable = no mask).
 template <typename T>
-void content_backward(const T* M, int64_t N, int64_t W, const T* k, T beta, const T* mask,
-                      T eps, const T* c, const T* g, T* gM, T* gk, T& gbeta, T* gmask,
+void content_backward(const T* __restrict__ M, int64_t N, int64_t W, const T* __restrict__ k,
+                      T beta, const T* __restrict__ mask, T eps, const T* __restrict__ c,
+                      const T* __restrict__ g, T* __restrict__ gM, T* __restrict__ gk,
+                      T& gbeta, T* __restrict__ gmask,
                       std::vector<T>& scratch) {
   scratch.assign(3 * N, T(0));
   T* norms = scratch.data();       // |M[n]| (masked or not)
@@ -316,6 +318,7 @@ void content_backward(const T* M, int64_t N, int64_t W, const T* k, T beta, cons
       T* grow = gM + n * W;
       T gd = gdots[n];
       T mscale = norms[n] > T(0) ? gnorms[n] / norms[n] : T(0);
+#pragma omp simd
       for (int64_t w = 0; w < W; ++w) {
         grow[w] += gd * k[w] + row[w] * mscale;
         gk[w] += gd * row[w];
@@ -335,6 +338,7 @@ void content_backward(const T* M, int64_t N, int64_t W, const T* k, T beta, cons
       T* grow = gM + n * W;
       T gd = gdots[n];
       T b = gnorms[n] / norms[n];  // norms ≥ ε > 0
+#pragma omp simd
       for (int64_t w = 0; w < W; ++w) {
         T m2 = mask[w] * mask[w];
         grow[w] += gd * k[w] * m2 + b * m2 * row[w];
@@ -520,12 +524,15 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
         T* m = M.data_ptr<T>() + b * N * W;
         const T* ps = psi.data_ptr<T>() + b * N;
         for (int64_t n = 0; n < N; ++n) {
-          T wn = pw[n];
-          T keep_row = deallocation_erase ? ps[n] : T(1);
-          for (int64_t w = 0; w < W; ++w) {
-            T prev = deallocation_erase ? m0[n * W + w] * keep_row : m0[n * W + w];
-            m[n * W + w] = (-wn * sq.erase[w] + T(1)) * prev + wn * sq.wvec[w];
-          }
+          const T wn = pw[n];
+          const T keep_row = deallocation_erase ? ps[n] : T(1);  // × 1 is exact
+          const T* __restrict__ m0row = m0 + n * W;
+          T* __restrict__ mrow = m + n * W;
+          const T* __restrict__ er = sq.erase.data();
+          const T* __restrict__ vv = sq.wvec;
+#pragma omp simd
+          for (int64_t w = 0; w < W; ++w)
+            mrow[w] = (-wn * er[w] + T(1)) * (m0row[w] * keep_row) + wn * vv[w];
         }
         const T* pprev = pp0 + b * N;
         T* pp = p.data_ptr<T>() + b * N;
@@ -791,7 +798,7 @@ std::vector<Tensor> access_backward(
       Squashed<T> sq;
       std::vector<T> gMacc(N * W), gwracc(R * N), gwwacc(N), guacc(N), gpsi(N);
       std::vector<T> gf(R * N), gb(R * N), gfr(R * N), gbr(R * N), gcr(R * N), scratch;
-      std::vector<T> grow(N), colsum(N), ga_alloc(N), gcw(N), excl(N), su(N);
+      std::vector<T> grow(N), lt(N), colsum(N), ga_alloc(N), gcw(N), excl(N), su(N);
       std::vector<T> gmr, gmw;
       for (int64_t b = begin; b < end; ++b) {
         const T* x = xi.data_ptr<T>() + b * lay.S;
@@ -890,13 +897,21 @@ std::vector<Tensor> access_backward(
         // links and directional weightings
         if (!sparse) {
           const T* l0 = L0.data_ptr<T>() + b * N * N;
-          const T* l = L.data_ptr<T>() + b * N * N;
           const T* gl = gL.data_ptr<T>() + b * N * N;
           T* gl0 = gL0.data_ptr<T>() + b * N * N;
           std::fill(colsum.begin(), colsum.end(), T(0));
           for (int64_t i = 0; i < N; ++i) {
-            const T* lrow = l + i * N;
             const T* l0row = l0 + i * N;
+            // row i of L_t, recomputed from L_{t-1} (as the forward did): cheaper
+            // than reading the saved L_t back from main memory
+            T* lrow = lt.data();
+            {
+              const T wi = pw[i];
+              const T a = T(1) - wi;
+#pragma omp simd
+              for (int64_t j = 0; j < N; ++j) lrow[j] = (a - pw[j]) * l0row[j] + wi * pp0[j];
+              lrow[i] = T(0);
+            }
             T* g = grow.data();
             std::copy(gl + i * N, gl + (i + 1) * N, g);
             for (int64_t r = 0; r < R; ++r) {
@@ -1048,28 +1063,32 @@ std::vector<Tensor> access_backward(
         // erase/write M_t = M' ∘ (1 − w eᵀ) + w vᵀ
         T* gm0 = gM0.data_ptr<T>() + b * N * W;
         std::vector<T> ge(W, T(0)), gv(W, T(0));
-        for (int64_t n = 0; n < N; ++n) {
-          const T wn = pw[n];
-          const T keep_row = deallocation_erase ? ps[n] : T(1);
-          const T* gmrow = gMacc.data() + n * W;
-          const T* m0row = m0 + n * W;
-          T gwn = 0, gpsin = 0;
-          for (int64_t cc = 0; cc < W; ++cc) {
-            const T prev = deallocation_erase ? m0row[cc] * keep_row : m0row[cc];
-            const T g = gmrow[cc];
-            const T gprev = g * (-wn * sq.erase[cc] + T(1));
-            gwn += g * (sq.wvec[cc] - prev * sq.erase[cc]);
-            ge[cc] -= g * wn * prev;
-            gv[cc] += g * wn;
-            if (deallocation_erase) {
+        {
+          T* __restrict__ pge = ge.data();
+          T* __restrict__ pgv = gv.data();
+          const T* __restrict__ er = sq.erase.data();
+          const T* __restrict__ vv = sq.wvec;
+          for (int64_t n = 0; n < N; ++n) {
+            const T wn = pw[n];
+            const T keep_row = deallocation_erase ? ps[n] : T(1);  // × 1 is exact
+            const T* __restrict__ gmrow = gMacc.data() + n * W;
+            const T* __restrict__ m0row = m0 + n * W;
+            T* __restrict__ gm0row = gm0 + n * W;
+            T gwn = 0, gpsin = 0;
+#pragma omp simd reduction(+ : gwn, gpsin)
+            for (int64_t cc = 0; cc < W; ++cc) {
+              const T prev = m0row[cc] * keep_row;
+              const T g = gmrow[cc];
+              const T gprev = g * (-wn * er[cc] + T(1));
+              gwn += g * (vv[cc] - prev * er[cc]);
+              pge[cc] -= g * wn * prev;
+              pgv[cc] += g * wn;
               gpsin += gprev * m0row[cc];
-              gm0[n * W + cc] = gprev * keep_row;
-            } else {
-              gm0[n * W + cc] = gprev;
+              gm0row[cc] = gprev * keep_row;
             }
+            gwwacc[n] += gwn;
+            if (deallocation_erase) gpsi[n] += gpsin;
           }
-          gwwacc[n] += gwn;
-          gpsi[n] += gpsin;
         }
         for (int64_t cc = 0; cc < W; ++cc) {
           gx[lay.erase + cc] += ge[cc] * sq.erase[cc] * (T(1) - sq.erase[cc]);
