@@ -150,7 +150,7 @@ def ingest_with(
     if len(graph) == 0:
         raise UserError(
             f"{path}: no triples found (nothing links two nodes); "
-            "check the file's content and --format"
+            "check the file's content and its format (the format option)"
         )
     graph.meta = {
         "source": str(path.resolve()),
@@ -183,7 +183,7 @@ def detect_format(path: Path, given: str | None) -> str:
     if fmt is None:
         raise UserError(
             f"{path}: cannot tell the format from the suffix {suffix or '(none)'!r}; "
-            f"pass --format (one of: {', '.join(FORMATS)})"
+            f"name it with the format option (one of: {', '.join(FORMATS)})"
         )
     return fmt
 
@@ -426,7 +426,7 @@ def _no_network(path: Path) -> Iterator[None]:
         url = getattr(request, "full_url", request)
         raise UserError(
             f"{path}: needs the remote resource {url}, and kgdnc never fetches URLs; "
-            "download it and pass it as a local file (for a JSON-LD context: --context FILE)"
+            "download it and pass it as a local file (for a JSON-LD context: the context option)"
         )
 
     saved = rdflib.parser._urlopen
@@ -461,7 +461,7 @@ def _jsonld_document(path: Path, data: bytes, context_file: str | None) -> Any:
             if local is None:
                 raise UserError(
                     f"{path}: the JSON-LD @context {ref} is remote, and kgdnc never fetches "
-                    "URLs; download it and pass it with --context FILE"
+                    "URLs; download it and name the file with the context option"
                 )
             return local
         target = Path(ref.removeprefix("file://"))
@@ -533,7 +533,7 @@ def _syntax_message(path: Path, fmt: str, exc: Exception) -> str:
         text = text[:197] + "..."
     return (
         f"{path}: {fmt} syntax error{where}: {text} "
-        f"(fix the file, or pass --format if it is not {fmt})"
+        f"(fix the file, or set the format option if it is not {fmt})"
     )
 
 
@@ -643,7 +643,8 @@ def _read_table(
         raise UserError(
             f"{path}:{header_line}: no header naming the source, relation and target columns, "
             f"and {len(first)} columns (a headerless file needs exactly 3: head, relation, "
-            "tail); add a header or pass --source/--relation/--target"
+            "tail); add a header or name the columns with the source, relation and target "
+            "options"
         )
     if not body:
         raise UserError(f"{path}: only a header, no rows; give a file that holds triples")
@@ -665,7 +666,8 @@ def _read_table(
                 report["bad rows skipped (--skip-bad-rows)"] += 1
                 continue
             raise UserError(
-                f"{path}:{line}: {problem}; fix the row or pass --skip-bad-rows to skip it"
+                f"{path}:{line}: {problem}; fix the row, or skip bad rows (the skip-bad-rows "
+                "option)"
             )
         good.append([clean_text(cell) for cell in fields])
     if not good:
@@ -704,16 +706,18 @@ def _pick_column(
         if wanted in columns:
             return columns.index(wanted)
         raise UserError(
-            f"{path}: missing column {given!r} (--{role}); the columns are: {', '.join(header)}"
+            f"{path}: missing column {given!r} (the {role} option); the columns are: "
+            f"{', '.join(header)}"
         )
     for candidate in names:
         for index, column in enumerate(columns):
             if column == candidate and index not in (taken or set()):
                 return index
-    hint = " or --default-relation LABEL" if role == "relation" else ""
+    hint = " or give a default relation (the default-relation option)" if role == "relation" \
+        else ""
     raise UserError(
         f"{path}: missing {role} column (looked for {', '.join(names[:4])}, ...); the columns "
-        f"are: {', '.join(header)}; name it with --{role}{hint}"
+        f"are: {', '.join(header)}; name it with the {role} option{hint}"
     )
 
 

@@ -50,7 +50,7 @@ def graphs_dir() -> Path:
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a valid graph name, else raise ``UserError``."""
     if not isinstance(name, str) or not name.strip():
-        raise UserError("graph name is empty; pass --name NAME")
+        raise UserError("graph name is empty; give the graph a name (the name option)")
     if "/" in name or "\\" in name or ".." in name or not _NAME.match(name):
         raise UserError(
             f"invalid graph name {name!r}: use letters, digits, '.', '_' or '-' "
@@ -127,7 +127,8 @@ def save(graph: KnowledgeGraph, name: str | None = None, *, force: bool = False)
     root = graphs_dir()
     final = root / name
     if final.exists() and not force:
-        raise UserError(f"a graph named {name!r} is already stored; pass --force to replace it")
+        raise UserError(f"a graph named {name!r} is already stored; replace it (the force "
+                        "option) or choose another name")
     root.mkdir(parents=True, exist_ok=True)
     meta = {
         "name": name,
@@ -360,7 +361,8 @@ def ingest_to_store(
 
     name = validate_name(name if name is not None else name_for(Path(path)))
     if not force and exists(name):
-        raise UserError(f"a graph named {name!r} is already stored; pass --force to replace it")
+        raise UserError(f"a graph named {name!r} is already stored; replace it (the force "
+                        "option) or choose another name")
     graph = ingest(path, name=name, **options)
     folder = save(graph, name, force=force)
     if make_default:

@@ -49,7 +49,7 @@ def test_existing_name_needs_force(tmp_path: Path) -> None:
     path.write_text("source,relation,target\na,r,b\n")
     assert runner.invoke(app, ["ingest", str(path)]).exit_code == 0
     result = runner.invoke(app, ["ingest", str(path)])
-    assert result.exit_code == 2 and "--force" in result.stderr
+    assert result.exit_code == 2 and "force option" in result.stderr
     assert runner.invoke(app, ["ingest", str(path), "--force"]).exit_code == 0
 
 

@@ -57,7 +57,7 @@ def test_invalid_names(name: str) -> None:
 
 def test_existing_name_needs_force() -> None:
     store.save(sample())
-    with pytest.raises(UserError, match="--force"):
+    with pytest.raises(UserError, match="the force option"):
         store.save(sample())
     other = KnowledgeGraph.from_triples([("p", "q", "r")])
     store.save(other, "g", force=True)
