@@ -13,6 +13,8 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/baddbmm.h>
+#include <ATen/ops/bmm.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/sort.h>
 #include <ATen/ops/topk.h>
@@ -540,31 +542,23 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
         if (!sparse) {
           const T* L0 = links0.data_ptr<T>() + b * N * N;
           T* L = links.data_ptr<T>() + b * N * N;
-          const T* w0 = pwr0 + b * R * N;
-          T* f = fwd.data_ptr<T>() + b * R * N;
-          T* bk = bwd.data_ptr<T>() + b * R * N;
           for (int64_t i = 0; i < N; ++i) {
             const T wi = pw[i];
             const T a = T(1) - wi;
-            const T* l0 = L0 + i * N;
-            T* l = L + i * N;
+            const T* __restrict__ l0 = L0 + i * N;
+            T* __restrict__ l = L + i * N;
+#pragma omp simd
             for (int64_t j = 0; j < N; ++j) l[j] = (a - pw[j]) * l0[j] + wi * pprev[j];
             l[i] = T(0);
-            for (int64_t r = 0; r < R; ++r) {
-              const T* wrow = w0 + r * N;
-              T acc = 0;
-#pragma omp simd reduction(+ : acc)
-              for (int64_t j = 0; j < N; ++j) acc += l[j] * wrow[j];
-              f[r * N + i] = acc;
-              const T c = wrow[i];
-              T* brow = bk + r * N;
-#pragma omp simd
-              for (int64_t j = 0; j < N; ++j) brow[j] += c * l[j];
-            }
           }
         }
       }
     });
+    if (!sparse) {
+      // f = L_t w^r_{t-1}, b = L_tᵀ w^r_{t-1}: two batched products (BLAS)
+      at::bmm_out(fwd, wr0, links.transpose(1, 2));
+      at::bmm_out(bwd, wr0, links);
+    }
 
     if (sparse) {
       // the K rows written and the K columns preceding (as addressing.sparse_links)
