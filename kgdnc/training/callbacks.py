@@ -188,6 +188,9 @@ class CheckReporter(_AfterCheck):
         self.every_check = every_check
         self._seen = 0
 
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._seen = len(self.curriculum_callback.history)  # a resumed run's checks are old
+
     def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         history = self.curriculum_callback.history
         if trainer.sanity_checking or len(history) == self._seen or not trainer.is_global_zero:

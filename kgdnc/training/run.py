@@ -116,23 +116,23 @@ def parse_duration(text: str) -> dt.timedelta:
     """
     match = re.fullmatch(r"(?:(\d+):)?(\d+):(\d{1,2}):(\d{1,2})", text.strip())
     if not match:
-        raise UserError(f"--max-time {text!r} is not HH:MM:SS; e.g. --max-time 01:30:00")
+        raise UserError(f"the time limit {text!r} is not HH:MM:SS, e.g. 01:30:00")
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     if minutes >= 60 or seconds >= 60:
-        raise UserError(f"--max-time {text!r}: minutes and seconds must be below 60")
+        raise UserError(f"the time limit {text!r}: minutes and seconds must be below 60")
     total = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if total.total_seconds() <= 0:
-        raise UserError("--max-time must be longer than 00:00:00")
+        raise UserError("the time limit must be longer than 00:00:00")
     return total
 
 
 def parse_devices(text: str) -> int | str:
-    """``--devices``: a positive count or ``auto``."""
+    """The number of devices: a positive count or ``auto``."""
     if text == "auto":
         return text
     if text.isdigit() and int(text) > 0:
         return int(text)
-    raise UserError(f"--devices {text!r} is not a positive number or auto")
+    raise UserError(f"devices {text!r} is not a positive number or auto")
 
 
 # settings a resumed run may change: how it learns and checks, not the network
@@ -148,37 +148,39 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
 
         if not last.is_file():
             raise UserError(
-                f"nothing to resume: {str(last)!r} does not exist; drop --resume or pick the --out "
+                f"nothing to resume: {str(last)!r} does not exist; start a new run or resume the "
                 "of an earlier run"
             )
         if options.init_from is not None:
-            raise UserError("--init-from starts a new run from a model; drop it with --resume")
+            raise UserError(
+                "a warm start (init_from) begins a new run; it cannot be combined with resuming"
+            )
         meta = checkpoint_meta(read_checkpoint(last), last)
         config = TrainConfig.from_dict(meta["train_config"])
         for name, given in (("task", options.task), ("model", options.model)):
             if given is not None and given != getattr(config, name):
                 raise UserError(
-                    f"--{name} {given} differs from the run in {str(options.out)!r} "
-                    f"({getattr(config, name)}); drop --{name} or pick another --out"
+                    f"the {name} {given} differs from the run in {str(options.out)!r} "
+                    f"({getattr(config, name)}); leave it out or pick another run folder"
                 )
         fixed = [(k, v) for k, v in options.overrides if k not in RESUMABLE]
         if fixed:
-            names = ", ".join(f"--{k.replace('_', '-')}" for k, _ in fixed)
+            names = ", ".join(k for k, _ in fixed)
             raise UserError(
-                f"{names} cannot change on --resume (the run's settings are in its checkpoint); "
+                f"{names} cannot change when resuming (the network is in the checkpoint); "
                 "drop them or start a new run"
             )
         changes = {k: v for k, v in options.overrides if v is not None}
         return dataclasses.replace(config, **changes) if changes else config
     if last.exists():
         raise UserError(
-            f"{str(options.out)!r} already holds a run (last.ckpt); pass --resume to continue it "
-            "or choose another --out"
+            f"{str(options.out)!r} already holds a run (last.ckpt); resume it "
+            "or choose another run folder"
         )
     if options.init_from is not None:
         return _warm_config(options)
     if options.task is None:
-        raise UserError("--task is required: copy, traversal, shortest-path or inference")
+        raise UserError("a new run needs a task: copy, traversal, shortest-path or inference")
     return make_preset(
         options.preset, options.task, options.model or "dnc", seed=options.seed,
         **dict(options.overrides),
@@ -203,13 +205,13 @@ def _warm_config(options: RunOptions) -> TrainConfig:
     saved = TrainConfig.from_dict(meta["train_config"])
     if options.task is not None and options.task != saved.task:
         raise UserError(
-            f"--task {options.task} differs from the model's task ({saved.task}); drop --task "
+            f"the task {options.task} differs from the model's task ({saved.task}); leave it out "
             "or pick a model of that task"
         )
     given = dict(options.overrides)
     bad = sorted(k for k in given if k in NETWORK_FIELDS and given[k] != getattr(saved, k))
     if bad:
-        names = ", ".join(f"--{k.replace('_', '-')}" for k in bad)
+        names = ", ".join(bad)
         raise UserError(f"{names} cannot differ from the model a warm start begins with; "
                         "drop them or train from scratch")
     network = {k: getattr(saved, k) for k in NETWORK_FIELDS - {"task", "model"}}
@@ -255,21 +257,21 @@ def train_run(options: RunOptions) -> TrainResult:
     """
     if options.accelerator not in ACCELERATORS:
         raise UserError(
-            f"--accelerator {options.accelerator!r} is unknown; "
+            f"accelerator {options.accelerator!r} is unknown; "
             f"use one of {', '.join(ACCELERATORS)}"
         )
     if options.strategy not in STRATEGIES:
         raise UserError(
-            f"--strategy {options.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}"
+            f"strategy {options.strategy!r} is unknown; use one of {', '.join(STRATEGIES)}"
         )
     devices = parse_devices(options.devices)
     max_time = parse_duration(options.max_time) if options.max_time is not None else None
     if options.max_steps is not None and options.max_steps < 1:
-        raise UserError(f"--max-steps must be at least 1, got {options.max_steps}")
+        raise UserError(f"max_steps must be at least 1, got {options.max_steps}")
     if options.until_lesson is not None and options.until_lesson < 1:
-        raise UserError(f"--until-lesson must be at least 1, got {options.until_lesson}")
+        raise UserError(f"until_lesson must be at least 1, got {options.until_lesson}")
     if options.threads is not None and options.threads < 1:
-        raise UserError(f"--threads must be at least 1, got {options.threads}")
+        raise UserError(f"threads must be at least 1, got {options.threads}")
     out = Path(options.out)
     last = out / "last.ckpt"
     config = _resolve_config(options, last)
@@ -314,12 +316,12 @@ def train_run(options: RunOptions) -> TrainResult:
         logging.getLogger(name).setLevel(logging.WARNING)
     if options.accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
         raise UserError(
-            f"--accelerator {options.accelerator} asks for a GPU, but torch sees no CUDA device "
-            "here; use --accelerator cpu (or auto)"
+            f"accelerator {options.accelerator} asks for a GPU, but torch sees no CUDA device "
+            "here; use the cpu accelerator (or auto)"
         )
     if options.accelerator == "mps" and not torch.backends.mps.is_available():
-        raise UserError("--accelerator mps asks for Apple's GPU, which torch cannot use here; "
-                        "use --accelerator cpu (or auto)")
+        raise UserError("accelerator mps asks for Apple's GPU, which torch cannot use here; "
+                        "use the cpu accelerator (or auto)")
     pl.seed_everything(config.seed, verbose=False)
 
     curriculum = make_curriculum(config)

@@ -28,7 +28,7 @@ def test_fast_dev_run_trains_each_task(tiny_run, task, model):
     assert 0.0 <= result.history[0]["accuracy"] <= 1.0
 
 
-def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path):
+def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path, capsys):
     out = tmp_path / "run"
     # threshold 0: every check passes, so the lesson advances every 2 batches
     first = tiny_run(
@@ -43,8 +43,12 @@ def test_resume_restores_step_lesson_and_examples(tiny_run, tmp_path):
     # resumed checks draw new evaluation sets: the check counter is saved too
     assert read_checkpoint(out / "last.ckpt")["EpisodeDataModule"] == {"checks": 2}
 
+    capsys.readouterr()
     second = tiny_run(out=out, resume=True, max_steps=6)
     assert (second.steps, second.lesson, second.examples) == (6, 4, 24)
+    # the resumed invocation reports its own check only, not the last old one again
+    assert [line.split("|")[0].strip() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("step")] == ["step       6"]
     # the resumed run's first check was on lesson 3, the lesson it stopped at
     assert [h["lesson"] for h in second.history] == [1, 2, 3]
     history = json.loads((out / "history.json").read_text())
@@ -71,7 +75,7 @@ def test_resume_and_new_run_guards(tiny_run, tmp_path):
         tiny_run("traversal", out=out, max_steps=2)
     with pytest.raises(UserError, match="differs"):
         tiny_run("inference", out=out, resume=True)
-    with pytest.raises(UserError, match="--word-size cannot change on --resume"):
+    with pytest.raises(UserError, match="word_size cannot change when resuming"):
         tiny_run(out=out, resume=True, overrides=(("word_size", 16),))
 
 
