@@ -9,6 +9,7 @@ resident memory of the process.
     python benchmarks/bench_dnc.py --quick         # N = 256 only, one repeat
     python benchmarks/bench_dnc.py --threads 1     # pin torch to one thread
     python benchmarks/bench_dnc.py --threads 1 --late-only   # the late-lesson table only
+    python benchmarks/bench_dnc.py --threads 1 --profile 8   # torch.profiler, fused, sparse K=8
 
 Configuration (both implementations): one LSTM layer of 256 units, input and
 output width 64, word width W = 64, R = 4 read heads, batch B = 16; output and
@@ -187,6 +188,30 @@ def _summary(results: list[dict[str, object]]) -> tuple[float, float, float, flo
     )
 
 
+def profile(links: str, fused: str, steps: int, threads: int | None) -> None:
+    """Print torch.profiler's table for one late-lesson batch (after one warm-up batch)."""
+    import torch
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from kgdnc.dnc import DNC, DNCConfig
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    cfg = DNCConfig(
+        input_size=92, output_size=90, hidden_size=128, word_size=32, read_heads=HEADS,
+        memory_size=256, link_sparsity=None if links == "dense" else int(links),
+        fused=fused,  # type: ignore[arg-type]
+    )
+    model = DNC(cfg)
+    x = torch.randn(8, steps, 92)
+    model(x)[0].sum().backward()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        model(x)[0].sum().backward()
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+
+
 def _measure(run: Run, reps: int, cache: dict[Run, list[dict[str, object]]]) -> list:
     results = cache.setdefault(run, [])
     while len(results) < reps:
@@ -215,11 +240,19 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true", help="kgdnc rows only")
     parser.add_argument("--late-only", action="store_true", help="the late-lesson table only")
     parser.add_argument(
+        "--profile", metavar="LINKS", help="profile one late-lesson batch: 'dense' or K (sparse)"
+    )
+    parser.add_argument("--profile-fused", default="on", help="DNCConfig.fused for --profile")
+    parser.add_argument("--profile-steps", type=int, default=64, help="T for --profile")
+    parser.add_argument(
         "--scaling", default="256,1024,4096,16384", help="N for the sparse kgdnc-only rows"
     )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(Run(**json.loads(args.worker)))))
+        return
+    if args.profile:
+        profile(args.profile, args.profile_fused, args.profile_steps, args.threads)
         return
 
     th = args.threads

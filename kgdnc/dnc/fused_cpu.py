@@ -204,6 +204,7 @@ class FusedAccessStep(torch.autograd.Function):
          fwd_s, bwd_s, rows, cols, keep) = outs
         ctx.options = options
         ctx.sparse = index is not None
+        ctx.set_materialize_grads(False)  # unused outputs: zeros made below, only if needed
         prev_index = index if index is not None else new_index
         ctx.save_for_backward(
             xi, memory, read_weights, write_weights, usage, precedence, links, prev_index,

@@ -89,15 +89,20 @@ class Pool {
   size_t limit_ = 0;
 };
 
-// An uninitialised tensor; big ones come from the pool.
+// An uninitialised tensor; all but tiny ones come from the pool (small fresh
+// tensors kept for backward fault in new heap pages just the same).
 Tensor pooled_empty(at::IntArrayRef sizes, const at::TensorOptions& options) {
   int64_t numel = 1;
   for (int64_t s : sizes) numel *= s;
   const size_t bytes = static_cast<size_t>(numel) * options.dtype().itemsize();
-  if (bytes < (size_t(64) << 10)) return at::empty(sizes, options);
+  if (bytes < (size_t(4) << 10)) return at::empty(sizes, options);
   void* p = Pool::get().take(bytes);
   return at::from_blob(
       p, sizes, [bytes](void* q) { Pool::get().give(q, bytes); }, options);
+}
+
+Tensor pooled_zeros(at::IntArrayRef sizes, const at::TensorOptions& options) {
+  return pooled_empty(sizes, options).zero_();
 }
 
 // ---------------------------------------------------------------- interface
@@ -438,22 +443,22 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
   if (sparse) idx0 = index_in->contiguous();
   auto opt = M0.options();
   Tensor M = pooled_empty({B, N, W}, opt);
-  Tensor wr = at::empty({B, R, N}, opt);
-  Tensor ww = at::empty({B, N}, opt);
-  Tensor u = at::empty({B, N}, opt);
-  Tensor p = at::empty({B, N}, opt);
-  Tensor rv = at::empty({B, R, W}, opt);
-  Tensor psi = at::empty({B, N}, opt);
-  Tensor uc = at::empty({B, N}, opt);
-  Tensor alloc = at::empty({B, N}, opt);
-  Tensor cw = at::empty({B, N}, opt);
-  Tensor cr = at::empty({B, R, N}, opt);
-  Tensor fwd = at::zeros({B, R, N}, opt);
-  Tensor bwd = at::zeros({B, R, N}, opt);
-  Tensor fwd_s = link_sharpness ? at::empty({B, R, N}, opt) : fwd;
-  Tensor bwd_s = link_sharpness ? at::empty({B, R, N}, opt) : bwd;
+  Tensor wr = pooled_empty({B, R, N}, opt);
+  Tensor ww = pooled_empty({B, N}, opt);
+  Tensor u = pooled_empty({B, N}, opt);
+  Tensor p = pooled_empty({B, N}, opt);
+  Tensor rv = pooled_empty({B, R, W}, opt);
+  Tensor psi = pooled_empty({B, N}, opt);
+  Tensor uc = pooled_empty({B, N}, opt);
+  Tensor alloc = pooled_empty({B, N}, opt);
+  Tensor cw = pooled_empty({B, N}, opt);
+  Tensor cr = pooled_empty({B, R, N}, opt);
+  Tensor fwd = pooled_zeros({B, R, N}, opt);
+  Tensor bwd = pooled_zeros({B, R, N}, opt);
+  Tensor fwd_s = link_sharpness ? pooled_empty({B, R, N}, opt) : fwd;
+  Tensor bwd_s = link_sharpness ? pooled_empty({B, R, N}, opt) : bwd;
   Tensor links = sparse ? pooled_empty({B, N, K}, opt) : pooled_empty({B, N, N}, opt);
-  Tensor index = sparse ? at::empty({B, N, K}, idx0.options()) : Tensor();
+  Tensor index = sparse ? pooled_empty({B, N, K}, idx0.options()) : Tensor();
   Tensor rows, cols, keep, phi;
 
   auto body = [&](auto tag) {
@@ -488,8 +493,11 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
       }
     });
     // the free list φ: the same sort as the eager path (same order on ties)
-    auto sorted = at::sort(uc, -1);
-    phi = std::get<1>(sorted).contiguous();
+    phi = pooled_empty({B, N}, opt.dtype(at::kLong));
+    {
+      Tensor sorted_values = pooled_empty({B, N}, opt);
+      at::sort_out(sorted_values, phi, uc, -1);
+    }
     const int64_t* pphi = phi.data_ptr<int64_t>();
 
     // phase 2: allocation, write content, write weighting, erase/write,
@@ -562,10 +570,13 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
 
     if (sparse) {
       // the K rows written and the K columns preceding (as addressing.sparse_links)
-      auto wt = at::topk(ww, K, -1);
-      auto pt = at::topk(p0, K, -1);
-      rows = std::get<1>(wt).contiguous();
-      cols = std::get<1>(pt).contiguous();
+      rows = pooled_empty({B, K}, opt.dtype(at::kLong));
+      cols = pooled_empty({B, K}, opt.dtype(at::kLong));
+      {
+        Tensor values = pooled_empty({B, K}, opt);
+        at::topk_out(values, rows, ww, K, -1);
+        at::topk_out(values, cols, p0, K, -1);
+      }
       const int64_t* prows = rows.data_ptr<int64_t>();
       const int64_t* pcols = cols.data_ptr<int64_t>();
       Tensor cand_val = at::empty({B, K, 2 * K}, opt);
@@ -638,7 +649,11 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
           }
         }
       });
-      keep = std::get<1>(at::topk(score, K, -1)).contiguous();
+      keep = pooled_empty({B, K, K}, opt.dtype(at::kLong));
+      {
+        Tensor values = pooled_empty({B, K, K}, opt);
+        at::topk_out(values, keep, score, K, -1);
+      }
       const int64_t* pkeep = keep.data_ptr<int64_t>();
       at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
@@ -764,12 +779,12 @@ std::vector<Tensor> access_backward(
   const int64_t K = sparse ? L.size(2) : 0;
   const Layout lay(R, W, key_masking, link_sharpness);
   auto opt = M0.options();
-  Tensor gxi = at::zeros({B, lay.S}, opt);
+  Tensor gxi = pooled_zeros({B, lay.S}, opt);
   Tensor gM0 = pooled_empty({B, N, W}, opt);
-  Tensor gwr0 = at::zeros({B, R, N}, opt);
-  Tensor gww0 = at::empty({B, N}, opt);
-  Tensor gu0 = at::empty({B, N}, opt);
-  Tensor gp0 = at::zeros({B, N}, opt);
+  Tensor gwr0 = pooled_zeros({B, R, N}, opt);
+  Tensor gww0 = pooled_empty({B, N}, opt);
+  Tensor gu0 = pooled_empty({B, N}, opt);
+  Tensor gp0 = pooled_zeros({B, N}, opt);
   Tensor gL0 = sparse ? pooled_empty({B, N, K}, opt) : pooled_empty({B, N, N}, opt);
   Tensor idx0, idx, rows, cols, keep;
   if (sparse) {
