@@ -67,6 +67,11 @@ def train(
     layer_norm: Annotated[
         bool | None, typer.Option(help="Layer normalisation in the controller.")
     ] = None,
+    fused: Annotated[
+        str | None,
+        typer.Option(help="The memory step: off (eager reference), auto or on (fused C++ "
+                     "on the CPU; same equations, may change on --resume).")
+    ] = None,
     init_from: Annotated[
         str | None,
         typer.Option(help="Start a new run from a model's weights and lesson (a checkpoint, "
@@ -135,7 +140,8 @@ def train(
         planning_steps=planning_steps, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
-        bypass_dropout=bypass_dropout, layer_norm=layer_norm, num_workers=workers,
+        bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,
+        num_workers=workers,
     )
     options = RunOptions(
         task=task, model=model, preset=preset, seed=seed,

@@ -72,6 +72,7 @@ def network_config(config: TrainConfig) -> DNCConfig:
         memory_init=config.memory_init,
         bypass_dropout=config.bypass_dropout,
         layer_norm=config.layer_norm,
+        fused=config.fused,  # type: ignore[arg-type]
         controller_clip=config.controller_clip,
         lstm_grad_clip=config.lstm_grad_clip,
     )

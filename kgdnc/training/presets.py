@@ -62,6 +62,9 @@ class TrainConfig:
         bypass_dropout: dropout on the controller's direct output path
             (Franke et al. 2018), so the answer must come through the reads.
         layer_norm: layer normalisation in the controller (Franke et al. 2018).
+        fused: how the DNC's memory access step runs (``DNCConfig.fused``):
+            ``off`` (the eager reference), ``auto`` or ``on`` (the fused C++
+            step on the CPU); the same equations, so a resumed run may change it.
         lstm_grad_clip: clip LSTM gate gradients to [-c, c] in BPTT (the paper: 10).
         controller_clip: clip the interface vector and output to [-c, c].
         memory_sizing: ``fixed`` (always ``memory_size`` slots) or ``episode``
@@ -114,6 +117,7 @@ class TrainConfig:
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False
+    fused: str = "off"
     lstm_grad_clip: float | None = None
     controller_clip: float | None = None
     memory_sizing: str = "episode"
@@ -143,6 +147,7 @@ class TrainConfig:
         if self.controller not in ("lstm", "feedforward"):
             raise UserError(f"unknown controller {self.controller!r}; use lstm or feedforward")
         _check_choice("pass rule", self.pass_rule, PASS_RULES)
+        _check_choice("fused step", self.fused, ("off", "auto", "on"))
         if self.check_mode is not None:
             _check_choice("check mode", self.check_mode, CHECK_MODES)
         for name in ("hidden_size", "num_layers", "memory_size", "word_size", "read_heads",

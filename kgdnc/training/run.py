@@ -139,6 +139,7 @@ def parse_devices(text: str) -> int | str:
 RESUMABLE = frozenset({
     "lr", "batch_size", "check_every", "check_mode", "eval_episodes", "pass_rule",
     "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
+    "fused",
 })
 
 

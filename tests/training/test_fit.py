@@ -200,7 +200,7 @@ def test_until_lesson_stops_after_that_lesson_and_keeps_its_weights(tiny_run, tm
 @pytest.mark.parametrize(
     "option, value",
     [("key_masking", True), ("key_mask_floor", 0.1), ("memory_init", 1e-3),
-     ("bypass_dropout", 0.2), ("layer_norm", True), ("link_sparsity", 4)],
+     ("bypass_dropout", 0.2), ("layer_norm", True), ("link_sparsity", 4), ("fused", "auto")],
 )
 def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option, value):
     from kgdnc.training.trained import load_trained
@@ -255,3 +255,11 @@ def test_warm_start_begins_with_the_models_weights(tmp_path):
                             strict=True):
         assert torch.equal(a, b), name
     assert curriculum.position == 3 and module.examples_seen == 500
+
+
+def test_resume_may_switch_the_fused_step(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2)
+    tiny_run(out=out, resume=True, max_steps=4, overrides=(("fused", "auto"),))
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["fused"] == "auto" and meta["model_config"]["fused"] == "auto"
