@@ -13,8 +13,6 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
-#include <ATen/ops/baddbmm.h>
-#include <ATen/ops/bmm.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/sort.h>
 #include <ATen/ops/topk.h>
@@ -550,6 +548,9 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
         if (!sparse) {
           const T* L0 = links0.data_ptr<T>() + b * N * N;
           T* L = links.data_ptr<T>() + b * N * N;
+          const T* w0 = pwr0 + b * R * N;
+          T* f = fwd.data_ptr<T>() + b * R * N;
+          T* bk = bwd.data_ptr<T>() + b * R * N;
           for (int64_t i = 0; i < N; ++i) {
             const T wi = pw[i];
             const T a = T(1) - wi;
@@ -558,15 +559,22 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
 #pragma omp simd
             for (int64_t j = 0; j < N; ++j) l[j] = (a - pw[j]) * l0[j] + wi * pprev[j];
             l[i] = T(0);
+            // f[r,i] = Σ_j L_t[i,j] w[r,j]; b[r,j] += L_t[i,j] w[r,i], while the row is hot
+            for (int64_t r = 0; r < R; ++r) {
+              const T* __restrict__ wrow = w0 + r * N;
+              T acc = 0;
+#pragma omp simd reduction(+ : acc)
+              for (int64_t j = 0; j < N; ++j) acc += l[j] * wrow[j];
+              f[r * N + i] = acc;
+              const T c = wrow[i];
+              T* __restrict__ brow = bk + r * N;
+#pragma omp simd
+              for (int64_t j = 0; j < N; ++j) brow[j] += c * l[j];
+            }
           }
         }
       }
     });
-    if (!sparse) {
-      // f = L_t w^r_{t-1}, b = L_tᵀ w^r_{t-1}: two batched products (BLAS)
-      at::bmm_out(fwd, wr0, links.transpose(1, 2));
-      at::bmm_out(bwd, wr0, links);
-    }
 
     if (sparse) {
       // the K rows written and the K columns preceding (as addressing.sparse_links)
