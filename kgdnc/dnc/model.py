@@ -169,13 +169,26 @@ class DNC(nn.Module):
         assert trace is not None
         return y, state, trace
 
+    def _step_weights(self) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """Transposed controller weights W_rᵀ, per-layer W_belowᵀ and W_hᵀ, taken once per
+        call: indexing a parameter at every step makes autograd build and fill a zero
+        gradient of the whole parameter at every step."""
+        below = [] if self.weight_below is None else [w.t() for w in self.weight_below.unbind(0)]
+        recur = [] if self.weight_h is None else [w.t() for w in self.weight_h.unbind(0)]
+        return self.weight_r.t(), below, recur
+
     def _controller_step(
-        self, gates_x: Tensor, reads_prev: Tensor, ctrl: ControllerState
+        self,
+        gates_x: Tensor,
+        reads_prev: Tensor,
+        ctrl: ControllerState,
+        weights: tuple[Tensor, list[Tensor], list[Tensor]],
     ) -> tuple[Tensor, ControllerState]:
         """One controller step: (B, L·4H) x-projection + (B, R·W) reads -> h_t (B, L·H)."""
         cfg = self.config
         hsize, n_layers = cfg.hidden_size, cfg.num_layers
-        gates_all = torch.addmm(gates_x, reads_prev, self.weight_r.t())
+        weight_r_t, weights_below_t, weights_h_t = weights
+        gates_all = torch.addmm(gates_x, reads_prev, weight_r_t)
         lstm = cfg.controller == "lstm"
         width = 4 * hsize if lstm else hsize
         hs: list[Tensor] = []
@@ -183,13 +196,13 @@ class DNC(nn.Module):
         below: Tensor | None = None
         for layer in range(n_layers):
             pre = gates_all[:, layer * width : (layer + 1) * width]
-            if below is not None and self.weight_below is not None:
-                pre = torch.addmm(pre, below, self.weight_below[layer - 1].t())
-            if self.weight_h is None:
+            if below is not None and weights_below_t:
+                pre = torch.addmm(pre, below, weights_below_t[layer - 1])
+            if not weights_h_t:
                 below = torch.tanh(pre)
                 hs.append(below)
                 continue
-            pre = torch.addmm(pre, ctrl.h[layer], self.weight_h[layer].t())
+            pre = torch.addmm(pre, ctrl.h[layer], weights_h_t[layer])
             if cfg.lstm_grad_clip is not None and pre.requires_grad:
                 clip = cfg.lstm_grad_clip
                 pre.register_hook(lambda grad, c=clip: grad.clamp(-c, c))
@@ -231,6 +244,7 @@ class DNC(nn.Module):
         clip = cfg.controller_clip
         ctrl, access = state
         fused = fused_cpu.use_fused(cfg, access.memory)
+        weights = self._step_weights()
         # (B, L·4H) per step; unbind once (indexing per step would make autograd
         # build a zero (B, T, L·4H) gradient at every step)
         gates_x = F.linear(x, self.weight_x, self.bias).unbind(1)
@@ -239,7 +253,7 @@ class DNC(nn.Module):
         records: list[tuple[Tensor, ...]] = []
         for t in range(steps):
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
-            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl)
+            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights)
             if self.norm_interface is not None:
                 h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
             xi = self.interface(h)  # (B, S) [ξ_t]
