@@ -234,6 +234,8 @@ def table(task: str, runs: list[dict[str, Any]], target: int, budget_s: float,
         "| config | seed | lesson | examples | Final | paper Final | Test | paper Test |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    if not any(r["passes"] for r in runs):
+        lines.append("| (no lesson passed yet) | | | | | | | |")
     for r in runs:
         for lesson, p in sorted(r["passes"].items()):
             paper_test, paper_final = PAPER[task][lesson - 1]
@@ -363,7 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     results.write_text(json.dumps(all_runs, indent=1))
     command = (f"python benchmarks/learning_speed.py --task {args.task} --configs "
                f"{','.join(dict.fromkeys(r['config'] for r in all_runs))} "
-               f"--seeds {args.seeds} --budget {args.budget}")
+               f"--seeds {args.seeds} --budget {args.budget} --lessons {target}"
+               + (" --no-test-graph" if args.no_test_graph else "")
+               + f" --episodes {args.episodes}"
+               + ("" if args.no_test_graph else f" --queries {args.queries}"))
     text = table(args.task, all_runs, target, budget, command)
     print(text)
     png = (ROOT / "docs" if args.write_docs else args.out) / f"learning_speed_{args.task}.png"
