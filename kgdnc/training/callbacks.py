@@ -133,9 +133,13 @@ class CurriculumCallback(Callback):
         if improved:
             trainer.save_checkpoint(self.out / "best.ckpt")
         if record["passed"]:
-            trainer.save_checkpoint(
-                self.out / f"passed-{record['lesson']:02d}.ckpt", weights_only=True
-            )
+            # the weights and the whole record (curriculum, history), no optimiser
+            from kgdnc.training.checkpoint import export_checkpoint
+
+            if trainer.is_global_zero:  # last.ckpt, just written, holds this check
+                export_checkpoint(
+                    self.out / "last.ckpt", self.out / f"passed-{record['lesson']:02d}.ckpt"
+                )
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]

@@ -195,6 +195,10 @@ def test_until_lesson_stops_after_that_lesson_and_keeps_its_weights(tiny_run, tm
     for lesson in (1, 2):
         slim = read_checkpoint(out / f"passed-{lesson:02d}.ckpt")
         assert "optimizer_states" not in slim and slim["state_dict"]
+        # the record travels with the weights: the lesson it reached and its checks
+        meta = checkpoint_meta(slim)
+        assert meta["curriculum"]["position"] == lesson
+        assert [h["lesson"] for h in meta["history"]] == list(range(1, lesson + 1))
 
 
 @pytest.mark.parametrize(
