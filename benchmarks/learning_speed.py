@@ -344,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             out = args.out / args.task / config / f"seed-{seed}"
             specs.append(RunSpec(args.task, config, seed, overrides, out))
+    if args.measure_only:  # only the runs that exist
+        specs = [spec for spec in specs if history_of(spec.out)]
     runs = []
     for spec in specs:
         if not args.measure_only:
