@@ -74,6 +74,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "memory-init": {"memory_init": 1e-3},
     "bypass-dropout": {"bypass_dropout": 0.2},
     "layer-norm": {"layer_norm": True},
+    "ln-word-64": {"layer_norm": True, "word_size": 64},
     "mix-0.25": {"curriculum_mix": 0.25},
     "sparse-8": {"link_sparsity": 8},
     "planning-20": {"planning_steps": 20},
@@ -114,7 +115,7 @@ def history_of(out: Path) -> list[dict[str, Any]]:
 
 def train(spec: RunSpec, budget_s: float, target: int) -> None:
     """Train (or continue) one run until lesson ``target`` is passed or the budget is spent."""
-    from kgdnc.training.run import RunOptions, train_run
+    from kgdnc.training.run import RESUMABLE, RunOptions, train_run
 
     history = history_of(spec.out)
     passed = max((h["lesson"] for h in history if h["passed"]), default=0)
@@ -132,7 +133,9 @@ def train(spec: RunSpec, budget_s: float, target: int) -> None:
         max_time=clock(max(left, 1)),
         until_lesson=target,
         progress=False,
-        overrides=() if resume else tuple(spec.overrides.items()),
+        # a resumed run keeps its network; the options a resume may change follow the spec
+        overrides=tuple((k, v) for k, v in spec.overrides.items()
+                        if not resume or k in RESUMABLE),
     )
     train_run(options)
 

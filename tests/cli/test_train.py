@@ -134,7 +134,7 @@ def test_eval_on_a_bundled_graph(tmp_path):
     assert list(report["by_length"]) == ["7"] and report["step_accuracy"] is None
     bad = runner.invoke(app, ["eval", "--model", str(out / "last.ckpt"), "--length", "3-1",
                               "--graph", "london-underground"])
-    assert bad.exit_code == 2 and "--length" in bad.output
+    assert bad.exit_code == 2 and "query length '3-1'" in bad.output
 
 
 def test_eval_takes_a_bundled_model_by_name():

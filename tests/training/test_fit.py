@@ -93,6 +93,18 @@ def test_resume_may_lower_the_learning_rate(tiny_run, tmp_path):
     assert after["optimizer_states"][0]["state"][0]["step"] == 4
 
 
+def test_resume_may_switch_to_sparse_links(tiny_run, tmp_path):
+    """Sparse links hold no weights: a run may switch to them (for the long late
+    lessons) and its network is rebuilt with them."""
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2)
+    result = tiny_run(out=out, resume=True, max_steps=4, overrides=(("link_sparsity", 4),))
+    assert result.steps == 4
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["link_sparsity"] == 4
+    assert meta["model_config"]["link_sparsity"] == 4
+
+
 def test_shortest_path_rollout_scores_and_gradients():
     from kgdnc.tasks import get_task
     from kgdnc.training.module import GraphTaskModule
