@@ -35,7 +35,6 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from kgdnc.dnc.config import DNCConfig
 from kgdnc.dnc.state import AccessState, DenseLinks, Links, SparseLinks
@@ -103,7 +102,7 @@ def _compile() -> None:
 
 def _registered() -> bool:
     try:
-        return hasattr(torch.ops.kgdnc_fused, "access_forward")
+        return hasattr(torch.ops.kgdnc_fused, "access_step")
     except (AttributeError, RuntimeError):
         return False
 
@@ -173,72 +172,34 @@ def _options(config: DNCConfig) -> tuple[bool, float, bool, bool, bool, float]:
     )
 
 
-class FusedAccessStep(torch.autograd.Function):
+def fused_op(
+    options: tuple[bool, float, bool, bool, bool, float],
+    xi: Tensor,
+    memory: Tensor,
+    read_weights: Tensor,
+    write_weights: Tensor,
+    usage: Tensor,
+    precedence: Tensor,
+    links: Tensor,
+    index: Tensor | None,
+) -> list[Tensor]:
     """One access step: (ξ_t, state_{t-1}) -> state_t, forward and backward in C++.
 
-    Inputs: options (tuple), xi (B, S) [ξ_t, before squashing], memory (B, N, W),
-    read_weights (B, R, N), write_weights (B, N), usage (B, N), precedence (B, N),
-    links (B, N, N) or sparse values (B, N, K), index (B, N, K) int64 or None.
+    The operator records its own autograd node (in C++: the backward pass runs no
+    Python and keeps its intermediates out of Python's reach); it is not
+    differentiable twice.
+
+    Inputs: options (``_options``), xi (B, S) [ξ_t, before squashing], memory
+    (B, N, W), read_weights (B, R, N), write_weights (B, N), usage (B, N),
+    precedence (B, N), links (B, N, N) or sparse values (B, N, K), index
+    (B, N, K) int64 or None.
     Outputs: memory, read_weights, write_weights, usage, precedence, links (or
     sparse values), index (not differentiable; empty for dense links),
     read_vectors (B, R, W).
     """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any,
-        options: tuple[bool, float, bool, bool, bool, float],
-        xi: Tensor,
-        memory: Tensor,
-        read_weights: Tensor,
-        write_weights: Tensor,
-        usage: Tensor,
-        precedence: Tensor,
-        links: Tensor,
-        index: Tensor | None,
-    ) -> tuple[Tensor, ...]:
-        outs = torch.ops.kgdnc_fused.access_forward(
-            xi, memory, read_weights, write_weights, usage, precedence, links, index, *options
-        )
-        (m, wr, ww, u, p, new_links, new_index, rv, psi, phi, alloc, cw, cr, fwd, bwd,
-         fwd_s, bwd_s, rows, cols, keep) = outs
-        ctx.options = options
-        ctx.sparse = index is not None
-        ctx.set_materialize_grads(False)  # unused outputs: zeros made below, only if needed
-        prev_index = index if index is not None else new_index
-        ctx.save_for_backward(
-            xi, memory, read_weights, write_weights, usage, precedence, links, prev_index,
-            m, wr, ww, new_links, new_index, psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
-            rows, cols, keep,
-        )
-        ctx.mark_non_differentiable(new_index)
-        return m, wr, ww, u, p, new_links, new_index, rv
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
-        (xi, memory, read_weights, write_weights, usage, precedence, links, prev_index,
-         m, wr, ww, new_links, new_index, psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
-         rows, cols, keep) = ctx.saved_tensors
-        like = (m, wr, ww, usage, precedence, new_links)
-        g = [
-            torch.zeros_like(t) if gr is None else gr
-            for gr, t in zip(grads[:6], like, strict=True)
-        ]
-        grv = grads[7]
-        if grv is None:
-            grv = m.new_zeros(m.shape[0], wr.shape[1], m.shape[2])
-        sparse = ctx.sparse
-        gxi, gm0, gwr0, gww0, gu0, gp0, gl0 = torch.ops.kgdnc_fused.access_backward(
-            *g, grv,
-            xi, memory, read_weights, write_weights, usage, precedence, links,
-            prev_index if sparse else None,
-            m, wr, ww, new_links, new_index if sparse else None,
-            psi, phi, alloc, cw, cr, fwd, bwd, fwd_s, bwd_s,
-            rows if sparse else None, cols if sparse else None, keep if sparse else None,
-            *ctx.options,
-        )
-        return None, gxi, gm0, gwr0, gww0, gu0, gp0, gl0, None
+    return torch.ops.kgdnc_fused.access_step(
+        xi, memory, read_weights, write_weights, usage, precedence, links, index, *options
+    )
 
 
 def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState:
@@ -259,7 +220,7 @@ def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState
         tensor, index = links.values, links.index
     else:
         tensor, index = links.link, None
-    m, wr, ww, u, p, new_links, new_index, rv = FusedAccessStep.apply(
+    m, wr, ww, u, p, new_links, new_index, rv = fused_op(
         _options(config), xi, prev.memory, prev.read_weights, prev.write_weights, prev.usage,
         prev.precedence, tensor, index,
     )

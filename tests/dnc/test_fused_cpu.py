@@ -127,6 +127,69 @@ def test_fused_step_equals_eager_forward_and_backward(built: None, option: str, 
         assert torch.allclose(eager_out.links.values, fused_out.links.values, atol=1e-6)
 
 
+def _compare(
+    cfg: DNCConfig, n: int, batch: int, seed: int, dtype: torch.dtype, atol: float
+) -> None:
+    """One step from a random state in ``dtype``: fused and eager outputs and gradients agree."""
+    gen = torch.Generator().manual_seed(seed)
+    state = _random_state(cfg, batch, n, gen)
+    state = AccessState(*(t.to(dtype) if t.is_floating_point() else t for t in state[:5]),
+                        state.links.__class__(*(t.to(dtype) if t.is_floating_point() else t
+                                                for t in state.links)),
+                        state.read_vectors.to(dtype))
+    xi = (2.0 * torch.randn(batch, cfg.interface_size, generator=gen, dtype=F64)).to(dtype)
+    eager, eager_grads, _ = _step(cfg, state, xi, fused=False)
+    fused, fused_grads, _ = _step(cfg, state, xi, fused=True)
+    for i, (a, b) in enumerate(zip([*eager, *eager_grads], [*fused, *fused_grads], strict=True)):
+        assert a.shape == b.shape and a.dtype == b.dtype == dtype, i
+        assert torch.allclose(a, b, rtol=0, atol=atol), (i, (a - b).abs().max())
+
+
+@pytest.mark.parametrize("heads", [1, 3, 4, 5])
+@pytest.mark.parametrize("n", [9, 17])
+@pytest.mark.parametrize("option", ["dense", "link_sharpness", "sparse"])
+def test_fused_step_equals_eager_for_any_number_of_heads(
+    built: None, option: str, n: int, heads: int
+) -> None:
+    # the dense link passes keep R = 1, 2, 4 in registers and take any other R
+    # from memory; N = 9, 17 leave a partial last vector (8 or 4 lanes)
+    cfg = DNCConfig(**{**BASE, "read_heads": heads, **OPTIONS[option]})  # type: ignore[arg-type]
+    _compare(cfg, n, 3, seed=10 * n + heads, dtype=F64, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [5, 8, 13, 40])
+def test_fused_step_in_float32_equals_eager(built: None, n: int) -> None:
+    cfg = DNCConfig(**{**BASE, "read_heads": 4})  # type: ignore[arg-type]
+    _compare(cfg, n, 2, seed=n, dtype=torch.float32, atol=2e-5)
+
+
+def test_fused_step_without_grad_equals_the_recorded_one(built: None) -> None:
+    cfg = DNCConfig(**BASE)  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(3)
+    state = _random_state(cfg, 2, 6, gen)
+    xi = torch.randn(2, cfg.interface_size, generator=gen, dtype=F64)
+    leaves = _leaves(state, xi)
+    options = fused_cpu._options(cfg)
+    recorded = fused_cpu.fused_op(options, *leaves, None)
+    assert recorded[0].grad_fn is not None
+    with torch.no_grad():
+        plain = fused_cpu.fused_op(options, *leaves, None)
+    assert plain[0].grad_fn is None
+    for a, b in zip(recorded, plain, strict=True):
+        assert torch.equal(a.detach(), b)
+
+
+def test_second_order_gradients_are_refused(built: None) -> None:
+    cfg = DNCConfig(**BASE)  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(4)
+    state = _random_state(cfg, 2, 4, gen)
+    xi = torch.randn(2, cfg.interface_size, generator=gen, dtype=F64)
+    leaves = _leaves(state, xi)
+    out = fused_cpu.fused_op(fused_cpu._options(cfg), *leaves, None)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        torch.autograd.grad(out[7].sum(), leaves[0], create_graph=True)
+
+
 @pytest.mark.parametrize("option", ["dense", "all_sparse", "all_dense"])
 def test_gradcheck_of_the_fused_op(built: None, option: str) -> None:
     cfg = DNCConfig(**{**BASE, **OPTIONS[option]})  # type: ignore[arg-type]
@@ -138,7 +201,7 @@ def test_gradcheck_of_the_fused_op(built: None, option: str) -> None:
     options = fused_cpu._options(cfg)
 
     def op(*inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outs = fused_cpu.FusedAccessStep.apply(options, *inputs, index)
+        outs = fused_cpu.fused_op(options, *inputs, index)
         return tuple(o for i, o in enumerate(outs) if i != 6)  # the index is not differentiable
 
     assert torch.autograd.gradcheck(op, tuple(leaves), eps=1e-6, atol=1e-5)

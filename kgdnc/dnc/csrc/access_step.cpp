@@ -17,6 +17,8 @@
 #include <ATen/ops/sort.h>
 #include <ATen/ops/topk.h>
 #include <ATen/ops/zeros.h>
+#include <ATen/ops/zeros_like.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
 #include <ATen/ops/from_blob.h>
@@ -25,6 +27,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <unordered_map>
@@ -407,6 +410,222 @@ void sharpen_backward(const T* d, int64_t N, T s, const T* g, T* gd, T& gs) {
   }
 }
 
+// ------------------------------------------------------------- dense links
+//
+// The dense link update and the directional weightings, one pass over the
+// rows of L per direction with every read head handled in the same pass:
+//
+//   L_t[i,j] = (1 − w[i] − w[j]) L_{t-1}[i,j] + w[i] p_{t-1}[j],  L_t[i,i] = 0
+//   f[r,i] = Σ_j L_t[i,j] w^r_{t-1}[r,j],   b[r,j] = Σ_i L_t[i,j] w^r_{t-1}[r,i]
+//
+// Written with the compilers' vector extensions (32-byte vectors: AVX2 under
+// -march=native, pairs of 16-byte registers elsewhere). The (R, N)-sized
+// operands are first packed chunk by chunk, [chunk][head][lane], so that one
+// pass reads them as a single stream (rows of N floats 1 KiB apart would alias
+// in the L1 cache), and the per-row sums stay in registers, R of them at once.
+
+template <typename T>
+struct Simd {
+  static constexpr int64_t lanes = 32 / static_cast<int64_t>(sizeof(T));
+  typedef T vec __attribute__((vector_size(32)));
+  static vec load(const T* p) {
+    vec v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(T* p, vec v) { std::memcpy(p, &v, sizeof v); }
+  static vec splat(T x) { return vec{} + x; }
+  static T sum(vec v) {
+    T s = 0;
+    for (int64_t k = 0; k < lanes; ++k) s += v[k];
+    return s;
+  }
+};
+
+// R values kept in registers when R is a compile-time constant (RC > 0),
+// else on the heap (any number of read heads).
+template <typename X, int RC>
+struct PerHead {
+  X v[RC];
+  explicit PerHead(int64_t) {}
+  X& operator[](int64_t r) { return v[r]; }
+};
+template <typename X>
+struct PerHead<X, 0> {
+  std::vector<X> v;
+  explicit PerHead(int64_t n) : v(n) {}
+  X& operator[](int64_t r) { return v[r]; }
+};
+
+// Per-thread buffers of the dense link passes (padded to whole vectors).
+template <typename T>
+struct DenseScratch {
+  std::vector<T> w, p, packed, acc, colsum, gp, tail;
+  void prepare(int64_t padded, int64_t heads_packed, int64_t heads_acc) {
+    w.assign(padded, T(0));
+    p.assign(padded, T(0));
+    packed.assign(padded * heads_packed, T(0));
+    acc.assign(padded * heads_acc, T(0));
+    colsum.assign(padded, T(0));
+    gp.assign(padded, T(0));
+    tail.assign(3 * Simd<T>::lanes, T(0));
+  }
+};
+
+// rows[r][n] (R rows of N) -> out[c][offset + r][lane], chunks of `lanes`
+template <typename T>
+void pack_heads(const T* rows, int64_t R, int64_t N, int64_t heads, int64_t offset, T* out) {
+  constexpr int64_t VL = Simd<T>::lanes;
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t n = 0; n < N; ++n) out[(n / VL) * heads * VL + (offset + r) * VL + n % VL] =
+        rows[r * N + n];
+}
+
+// Calls chunk(src, dst, c, diag) for every vector chunk c of row i of an N-wide
+// matrix: src/dst point into the rows, or, for a last partial chunk, into
+// zero-padded copies (copied back after); diag is the lane of column i, or −1.
+template <typename T, typename F>
+inline void for_each_chunk(int64_t i, int64_t N, const T* src0, const T* src1, T* dst,
+                           T* tail, F&& chunk) {
+  constexpr int64_t VL = Simd<T>::lanes;
+  const int64_t full = N / VL, rest = N - full * VL, ci = i / VL;
+  for (int64_t c = 0; c < full; ++c)
+    chunk(src0 + c * VL, src1 + c * VL, dst + c * VL, c, c == ci ? i - c * VL : -1);
+  if (rest > 0) {
+    T* t0 = tail;
+    T* t1 = tail + VL;
+    T* t2 = tail + 2 * VL;
+    for (int64_t k = 0; k < VL; ++k) {
+      t0[k] = k < rest ? src0[full * VL + k] : T(0);
+      t1[k] = (src1 != nullptr && k < rest) ? src1[full * VL + k] : T(0);
+    }
+    chunk(t0, src1 != nullptr ? t1 : nullptr, t2, full, full == ci ? i - full * VL : -1);
+    for (int64_t k = 0; k < rest; ++k) dst[full * VL + k] = t2[k];
+  }
+}
+
+// Forward for one batch element: L (N, N) from L0; f, b (R, N) written.
+template <typename T, int RC>
+void dense_links_forward(const T* L0, T* L, const T* pw, const T* pprev, const T* w0,
+                         int64_t N, int64_t R_, T* f, T* bk, DenseScratch<T>& s) {
+  using S = Simd<T>;
+  using V = typename S::vec;
+  constexpr int64_t VL = S::lanes;
+  const int64_t R = RC > 0 ? RC : R_;
+  const int64_t padded = (N + VL - 1) / VL * VL;
+  s.prepare(padded, R, R);
+  std::copy(pw, pw + N, s.w.begin());
+  std::copy(pprev, pprev + N, s.p.begin());
+  pack_heads(w0, R, N, R, 0, s.packed.data());
+  const T* pws = s.w.data();
+  const T* pps = s.p.data();
+  const T* packed = s.packed.data();
+  T* bacc = s.acc.data();
+  PerHead<V, RC> acc(R);
+  PerHead<V, RC> coef(R);
+  for (int64_t i = 0; i < N; ++i) {
+    const T wi = pw[i];
+    const V va = S::splat(T(1) - wi), vwi = S::splat(wi);
+    for (int64_t r = 0; r < R; ++r) {
+      acc[r] = V{};
+      coef[r] = S::splat(w0[r * N + i]);
+    }
+    for_each_chunk<T>(i, N, L0 + i * N, nullptr, L + i * N, s.tail.data(),
+                      [&](const T* l0, const T*, T* l, int64_t c, int64_t diag) {
+      V lv = (va - S::load(pws + c * VL)) * S::load(l0) + vwi * S::load(pps + c * VL);
+      if (diag >= 0) lv[diag] = T(0);
+      S::store(l, lv);
+      const T* pk = packed + c * R * VL;
+      T* ba = bacc + c * R * VL;
+      for (int64_t r = 0; r < R; ++r) {
+        acc[r] += lv * S::load(pk + r * VL);
+        S::store(ba + r * VL, S::load(ba + r * VL) + coef[r] * lv);
+      }
+    });
+    for (int64_t r = 0; r < R; ++r) f[r * N + i] = S::sum(acc[r]);
+  }
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t n = 0; n < N; ++n) bk[r * N + n] = bacc[(n / VL) * R * VL + r * VL + n % VL];
+}
+
+// Backward for one batch element. In: gL (N, N) = ∂L_t, gf, gb (R, N) = ∂f, ∂b.
+// Out: gL0 (N, N) = ∂L_{t-1} (written); added to: gw0 (R, N) = ∂w^r_{t-1},
+// gww (N) = ∂w, gp0 (N) = ∂p_{t-1}. L_t's rows are recomputed from L_{t-1}.
+template <typename T, int RC>
+void dense_links_backward(const T* L0, const T* gL, T* gL0, const T* pw, const T* pprev,
+                          const T* w0, const T* gf, const T* gb, int64_t N, int64_t R_,
+                          T* gw0, T* gww, T* gp0, DenseScratch<T>& s) {
+  using S = Simd<T>;
+  using V = typename S::vec;
+  constexpr int64_t VL = S::lanes;
+  const int64_t R = RC > 0 ? RC : R_;
+  const int64_t padded = (N + VL - 1) / VL * VL;
+  s.prepare(padded, 2 * R, R);
+  std::copy(pw, pw + N, s.w.begin());
+  std::copy(pprev, pprev + N, s.p.begin());
+  pack_heads(w0, R, N, 2 * R, 0, s.packed.data());
+  pack_heads(gb, R, N, 2 * R, R, s.packed.data());
+  const T* pws = s.w.data();
+  const T* pps = s.p.data();
+  const T* packed = s.packed.data();
+  T* gwacc = s.acc.data();
+  T* colsum = s.colsum.data();
+  T* gpacc = s.gp.data();
+  PerHead<V, RC> acc(R);
+  PerHead<V, RC> fi(R);
+  PerHead<V, RC> ci(R);
+  for (int64_t i = 0; i < N; ++i) {
+    const T wi = pw[i];
+    const V va = S::splat(T(1) - wi), vwi = S::splat(wi);
+    for (int64_t r = 0; r < R; ++r) {
+      acc[r] = V{};
+      fi[r] = S::splat(gf[r * N + i]);
+      ci[r] = S::splat(w0[r * N + i]);
+    }
+    V gwi{};
+    for_each_chunk<T>(i, N, L0 + i * N, gL + i * N, gL0 + i * N, s.tail.data(),
+                      [&](const T* l0, const T* gl, T* gl0, int64_t c, int64_t diag) {
+      const V l0v = S::load(l0), pv = S::load(pps + c * VL);
+      const V decay = va - S::load(pws + c * VL);
+      V lv = decay * l0v + vwi * pv;
+      V g = S::load(gl);
+      const T* pk = packed + c * 2 * R * VL;
+      for (int64_t r = 0; r < R; ++r)
+        g += fi[r] * S::load(pk + r * VL) + ci[r] * S::load(pk + (R + r) * VL);
+      if (diag >= 0) {
+        lv[diag] = T(0);
+        g[diag] = T(0);
+      }
+      T* ga = gwacc + c * R * VL;
+      for (int64_t r = 0; r < R; ++r) {
+        acc[r] += S::load(pk + (R + r) * VL) * lv;
+        S::store(ga + r * VL, S::load(ga + r * VL) + fi[r] * lv);
+      }
+      S::store(gl0, decay * g);
+      gwi += g * (pv - l0v);
+      S::store(colsum + c * VL, S::load(colsum + c * VL) + g * l0v);
+      S::store(gpacc + c * VL, S::load(gpacc + c * VL) + g * vwi);
+    });
+    for (int64_t r = 0; r < R; ++r) gw0[r * N + i] += S::sum(acc[r]);
+    gww[i] += S::sum(gwi);
+  }
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t n = 0; n < N; ++n) gw0[r * N + n] += gwacc[(n / VL) * R * VL + r * VL + n % VL];
+  for (int64_t n = 0; n < N; ++n) {
+    gww[n] -= colsum[n];
+    gp0[n] += gpacc[n];
+  }
+}
+
+// R as a compile-time constant for the usual head counts (T in scope).
+#define KGDNC_WITH_HEADS(R, FN, ...)                       \
+  switch (R) {                                              \
+    case 1: FN<T, 1>(__VA_ARGS__); break;                   \
+    case 2: FN<T, 2>(__VA_ARGS__); break;                   \
+    case 4: FN<T, 4>(__VA_ARGS__); break;                   \
+    default: FN<T, 0>(__VA_ARGS__); break;                  \
+  }
+
 // ------------------------------------------------------------------ options
 
 struct Options {
@@ -503,6 +722,7 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
     at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
       Squashed<T> sq;
       std::vector<T> scratch(N);
+      DenseScratch<T> dense;
       for (int64_t b = begin; b < end; ++b) {
         sq.fill(pxi + b * lay.S, lay, floor);
         const T* m0 = pM0 + b * N * W;
@@ -546,32 +766,9 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
         T* pp = p.data_ptr<T>() + b * N;
         for (int64_t n = 0; n < N; ++n) pp[n] = pw[n] + (T(1) - sumw) * pprev[n];
         if (!sparse) {
-          const T* L0 = links0.data_ptr<T>() + b * N * N;
-          T* L = links.data_ptr<T>() + b * N * N;
-          const T* w0 = pwr0 + b * R * N;
-          T* f = fwd.data_ptr<T>() + b * R * N;
-          T* bk = bwd.data_ptr<T>() + b * R * N;
-          for (int64_t i = 0; i < N; ++i) {
-            const T wi = pw[i];
-            const T a = T(1) - wi;
-            const T* __restrict__ l0 = L0 + i * N;
-            T* __restrict__ l = L + i * N;
-#pragma omp simd
-            for (int64_t j = 0; j < N; ++j) l[j] = (a - pw[j]) * l0[j] + wi * pprev[j];
-            l[i] = T(0);
-            // f[r,i] = Σ_j L_t[i,j] w[r,j]; b[r,j] += L_t[i,j] w[r,i], while the row is hot
-            for (int64_t r = 0; r < R; ++r) {
-              const T* __restrict__ wrow = w0 + r * N;
-              T acc = 0;
-#pragma omp simd reduction(+ : acc)
-              for (int64_t j = 0; j < N; ++j) acc += l[j] * wrow[j];
-              f[r * N + i] = acc;
-              const T c = wrow[i];
-              T* __restrict__ brow = bk + r * N;
-#pragma omp simd
-              for (int64_t j = 0; j < N; ++j) brow[j] += c * l[j];
-            }
-          }
+          KGDNC_WITH_HEADS(R, dense_links_forward, links0.data_ptr<T>() + b * N * N,
+                           links.data_ptr<T>() + b * N * N, pw, pprev, pwr0 + b * R * N, N, R,
+                           fwd.data_ptr<T>() + b * R * N, bwd.data_ptr<T>() + b * R * N, dense);
         }
       }
     });
@@ -815,7 +1012,8 @@ std::vector<Tensor> access_backward(
       Squashed<T> sq;
       std::vector<T> gMacc(N * W), gwracc(R * N), gwwacc(N), guacc(N), gpsi(N);
       std::vector<T> gf(R * N), gb(R * N), gfr(R * N), gbr(R * N), gcr(R * N), scratch;
-      std::vector<T> grow(N), lt(N), colsum(N), ga_alloc(N), gcw(N), excl(N), su(N);
+      std::vector<T> ga_alloc(N), gcw(N), excl(N), su(N);
+      DenseScratch<T> dense;
       std::vector<T> gmr, gmw;
       for (int64_t b = begin; b < end; ++b) {
         const T* x = xi.data_ptr<T>() + b * lay.S;
@@ -913,55 +1111,9 @@ std::vector<Tensor> access_backward(
 
         // links and directional weightings
         if (!sparse) {
-          const T* l0 = L0.data_ptr<T>() + b * N * N;
-          const T* gl = gL.data_ptr<T>() + b * N * N;
-          T* gl0 = gL0.data_ptr<T>() + b * N * N;
-          std::fill(colsum.begin(), colsum.end(), T(0));
-          for (int64_t i = 0; i < N; ++i) {
-            const T* l0row = l0 + i * N;
-            // row i of L_t, recomputed from L_{t-1} (as the forward did): cheaper
-            // than reading the saved L_t back from main memory
-            T* lrow = lt.data();
-            {
-              const T wi = pw[i];
-              const T a = T(1) - wi;
-#pragma omp simd
-              for (int64_t j = 0; j < N; ++j) lrow[j] = (a - pw[j]) * l0row[j] + wi * pp0[j];
-              lrow[i] = T(0);
-            }
-            T* g = grow.data();
-            std::copy(gl + i * N, gl + (i + 1) * N, g);
-            for (int64_t r = 0; r < R; ++r) {
-              const T a = gfr[r * N + i];
-              const T cc = w0[r * N + i];
-              const T* wrow = w0 + r * N;
-              const T* gbrow = gbr.data() + r * N;
-              T* gw0row = gwr0b + r * N;
-              T acc = 0;
-#pragma omp simd reduction(+ : acc)
-              for (int64_t j = 0; j < N; ++j) {
-                g[j] += a * wrow[j] + cc * gbrow[j];
-                gw0row[j] += a * lrow[j];
-                acc += gbrow[j] * lrow[j];
-              }
-              gw0row[i] += acc;
-            }
-            g[i] = T(0);
-            const T wi = pw[i];
-            const T one_wi = T(1) - wi;
-            T* gl0row = gl0 + i * N;
-            T gwi = 0;
-#pragma omp simd reduction(+ : gwi)
-            for (int64_t j = 0; j < N; ++j) {
-              const T gj = g[j];
-              gl0row[j] = (one_wi - pw[j]) * gj;
-              gwi += gj * (pp0[j] - l0row[j]);
-              colsum[j] += gj * l0row[j];
-              gp0b[j] += gj * wi;
-            }
-            gwwacc[i] += gwi;
-          }
-          for (int64_t j = 0; j < N; ++j) gwwacc[j] -= colsum[j];
+          KGDNC_WITH_HEADS(R, dense_links_backward, L0.data_ptr<T>() + b * N * N,
+                           gL.data_ptr<T>() + b * N * N, gL0.data_ptr<T>() + b * N * N, pw, pp0,
+                           w0, gfr.data(), gbr.data(), N, R, gwr0b, gwwacc.data(), gp0b, dense);
         } else {
           const T* v0 = L0.data_ptr<T>() + b * N * K;
           const int64_t* i0 = idx0.data_ptr<int64_t>() + b * N * K;
@@ -1203,6 +1355,101 @@ std::vector<Tensor> access_backward(
   return {gxi, gM0, gwr0, gww0, gu0, gp0, gL0};
 }
 
+// ---------------------------------------------------------------- autograd
+//
+// One autograd node per step, in C++: the intermediates stay in the node (no
+// Python object per tensor, no Python call in the backward pass).
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct AccessStepFunction : public torch::autograd::Function<AccessStepFunction> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& xi, const Tensor& memory,
+                               const Tensor& read_weights, const Tensor& write_weights,
+                               const Tensor& usage, const Tensor& precedence,
+                               const Tensor& links, const std::optional<Tensor>& index,
+                               bool key_masking, double key_mask_floor, bool deallocation_erase,
+                               bool link_sharpness, bool sparse_threshold, double epsilon) {
+    std::vector<Tensor> outs = access_forward(
+        xi, memory, read_weights, write_weights, usage, precedence, links, index, key_masking,
+        key_mask_floor, deallocation_erase, link_sharpness, sparse_threshold, epsilon);
+    const bool sparse = index.has_value() && index->defined();
+    ctx->saved_data["key_masking"] = key_masking;
+    ctx->saved_data["key_mask_floor"] = key_mask_floor;
+    ctx->saved_data["deallocation_erase"] = deallocation_erase;
+    ctx->saved_data["link_sharpness"] = link_sharpness;
+    ctx->saved_data["sparse_threshold"] = sparse_threshold;
+    ctx->saved_data["epsilon"] = epsilon;
+    ctx->saved_data["sparse"] = sparse;
+    // outs: M, w^r, w^w, u, p, links, index, r, then ψ, φ, a, c^w, c^r, f, b, f_s, b_s,
+    // rows, cols, keep
+    ctx->save_for_backward({xi, memory, read_weights, write_weights, usage, precedence, links,
+                            sparse ? *index : Tensor(), outs[0], outs[1], outs[2], outs[5],
+                            outs[6], outs[8], outs[9], outs[10], outs[11], outs[12], outs[13],
+                            outs[14], outs[15], outs[16], outs[17], outs[18], outs[19]});
+    ctx->mark_non_differentiable({outs[6]});
+    ctx->set_materialize_grads(false);  // unused outputs: zeros made below, only if needed
+    outs.resize(8);
+    return outs;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!at::GradMode::is_enabled(),
+                "kgdnc fused access step: the backward pass is not differentiable "
+                "(use DNCConfig(fused='off') for higher-order gradients)");
+    const variable_list s = ctx->get_saved_variables();
+    const Tensor &xi = s[0], &memory = s[1], &wr0 = s[2], &ww0 = s[3], &u0 = s[4], &p0 = s[5];
+    const Tensor &links0 = s[6], &index0 = s[7], &m = s[8], &wr = s[9], &ww = s[10];
+    const Tensor &links = s[11], &index = s[12];
+    const bool sparse = ctx->saved_data["sparse"].toBool();
+    auto grad = [&](size_t k, const Tensor& like) {
+      return grads[k].defined() ? grads[k] : at::zeros_like(like);
+    };
+    Tensor grv = grads[7].defined() ? grads[7]
+                                    : at::zeros({m.size(0), wr.size(1), m.size(2)}, m.options());
+    std::optional<Tensor> none;
+    std::vector<Tensor> g = access_backward(
+        grad(0, m), grad(1, wr), grad(2, ww), grad(3, u0), grad(4, p0), grad(5, links), grv, xi,
+        memory, wr0, ww0, u0, p0, links0, sparse ? std::optional<Tensor>(index0) : none, m, wr,
+        ww, links, sparse ? std::optional<Tensor>(index) : none, s[13], s[14], s[15], s[16],
+        s[17], s[18], s[19], s[20], s[21], sparse ? std::optional<Tensor>(s[22]) : none,
+        sparse ? std::optional<Tensor>(s[23]) : none,
+        sparse ? std::optional<Tensor>(s[24]) : none, ctx->saved_data["key_masking"].toBool(),
+        ctx->saved_data["key_mask_floor"].toDouble(),
+        ctx->saved_data["deallocation_erase"].toBool(),
+        ctx->saved_data["link_sharpness"].toBool(),
+        ctx->saved_data["sparse_threshold"].toBool(), ctx->saved_data["epsilon"].toDouble());
+    // one entry per argument of forward: the seven tensors, then the index and the options
+    g.resize(14);
+    return g;
+  }
+};
+
+// The step with autograd: (ξ_t, state_{t-1}) -> M, w^r, w^w, u, p, links, index, r.
+std::vector<Tensor> access_step(const Tensor& xi, const Tensor& memory,
+                                const Tensor& read_weights, const Tensor& write_weights,
+                                const Tensor& usage, const Tensor& precedence,
+                                const Tensor& links, const std::optional<Tensor>& index,
+                                bool key_masking, double key_mask_floor, bool deallocation_erase,
+                                bool link_sharpness, bool sparse_threshold, double epsilon) {
+  const bool needs_grad =
+      at::GradMode::is_enabled() &&
+      (xi.requires_grad() || memory.requires_grad() || read_weights.requires_grad() ||
+       write_weights.requires_grad() || usage.requires_grad() || precedence.requires_grad() ||
+       links.requires_grad());
+  if (!needs_grad) {
+    std::vector<Tensor> outs = access_forward(
+        xi, memory, read_weights, write_weights, usage, precedence, links, index, key_masking,
+        key_mask_floor, deallocation_erase, link_sharpness, sparse_threshold, epsilon);
+    outs.resize(8);
+    return outs;
+  }
+  return AccessStepFunction::apply(xi, memory, read_weights, write_weights, usage, precedence,
+                                   links, index, key_masking, key_mask_floor,
+                                   deallocation_erase, link_sharpness, sparse_threshold,
+                                   epsilon);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(kgdnc_fused, m) {
@@ -1222,6 +1469,12 @@ TORCH_LIBRARY(kgdnc_fused, m) {
       "Tensor? rows, Tensor? cols, Tensor? keep, bool key_masking, float key_mask_floor, "
       "bool deallocation_erase, bool link_sharpness, bool sparse_threshold, float epsilon) "
       "-> Tensor[]");
+  m.def(
+      "access_step(Tensor xi, Tensor memory, Tensor read_weights, Tensor write_weights, "
+      "Tensor usage, Tensor precedence, Tensor links, Tensor? index, bool key_masking, "
+      "float key_mask_floor, bool deallocation_erase, bool link_sharpness, "
+      "bool sparse_threshold, float epsilon) -> Tensor[]");
+  m.impl("access_step", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(access_step));
   m.impl("access_forward", c10::DispatchKey::CPU, TORCH_FN(access_forward));
   m.impl("access_backward", c10::DispatchKey::CPU, TORCH_FN(access_backward));
 }
