@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from kgdnc.dnc import DNC, DNCConfig, LSTMBaseline
 from kgdnc.errors import UserError
 from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
@@ -109,6 +111,10 @@ def load_trained(path: str | os.PathLike[str]) -> Trained:
     """Rebuild the network of a checkpoint from the checkpoint alone (no pickled code
     runs, no Lightning is imported).
 
+    The network is built on the ``meta`` device (shapes, no values) and takes the
+    checkpoint's tensors as its parameters: no initialisation that the weights
+    would overwrite, no copy of them.
+
     Raises:
         UserError: missing, corrupt or foreign file; weights that do not fit
             the stored configuration.
@@ -119,13 +125,14 @@ def load_trained(path: str | os.PathLike[str]) -> Trained:
     try:
         config = TrainConfig.from_dict(meta["train_config"])
         model_config = DNCConfig.from_dict(meta["model_config"])
-        network = build_network(str(meta.get("model", config.model)), model_config)
+        with torch.device("meta"):
+            network = build_network(str(meta.get("model", config.model)), model_config)
     except (TypeError, ValueError, UserError) as exc:
         raise UserError(
             f"{str(file)!r} holds a configuration this kgdnc cannot build ({exc})"
         ) from None
     try:
-        network.load_state_dict(_network_weights(data["state_dict"]), strict=True)
+        network.load_state_dict(_network_weights(data["state_dict"]), strict=True, assign=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise UserError(

@@ -81,3 +81,32 @@ def test_checkpoint_rebuilds_model_and_exports_slim(tiny_run, tmp_path):
     x[0, :, 5] = 1.0
     assert torch.equal(a(x)[0], b(x)[0])
     assert "optimizer_states" not in read_checkpoint(slim)
+
+
+@pytest.mark.parametrize("model", ["dnc", "lstm"])
+def test_loaded_network_holds_the_checkpoint_weights_on_the_cpu_and_trainable(tmp_path, model):
+    # built on the meta device, the network takes the checkpoint's tensors as they are
+    from kgdnc.reasoning.finetune import write_initial_checkpoint
+
+    path = write_initial_checkpoint(tmp_path / "m.ckpt", "traversal", model=model,
+                                    hidden_size=16, memory_size=16, word_size=8, read_heads=2)
+    saved = read_checkpoint(path)["state_dict"]
+    network = load_trained(path).network
+    for name, param in network.named_parameters():
+        assert param.device.type == "cpu" and param.requires_grad  # fine-tuning trains them
+        assert torch.equal(param, saved[f"network.{name}"])
+    y, _ = network(torch.zeros(1, 3, 92))
+    y.sum().backward()
+    assert all(p.grad is not None for p in network.parameters())
+
+
+def test_weights_that_do_not_fit_the_configuration_are_a_user_error(tmp_path):
+    from kgdnc.reasoning.finetune import write_initial_checkpoint
+
+    path = write_initial_checkpoint(tmp_path / "m.ckpt", "traversal", hidden_size=16,
+                                    memory_size=16, word_size=8, read_heads=2)
+    data = read_checkpoint(path)
+    data["state_dict"]["network.bias"] = torch.zeros(3)
+    atomic_save(data, path)
+    with pytest.raises(UserError, match="weights do not match"):
+        load_trained(path)
