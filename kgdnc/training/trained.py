@@ -15,7 +15,7 @@ description of N minus the episode's other steps (:func:`description_budget`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,9 @@ def load_trained(path: str | os.PathLike[str]) -> Trained:
     meta = checkpoint_meta(data, file)
     try:
         config = TrainConfig.from_dict(meta["train_config"])
-        model_config = DNCConfig.from_dict(meta["model_config"])
+        # answering runs the eager step: the fused one is for training and would
+        # cost a compiler and a first build on a fresh machine
+        model_config = replace(DNCConfig.from_dict(meta["model_config"]), fused="off")
         with torch.device("meta"):
             network = build_network(str(meta.get("model", config.model)), model_config)
     except (TypeError, ValueError, UserError) as exc:

@@ -62,6 +62,13 @@ def test_a_model_is_bundled_for_each_query_task():
 
 
 @pytest.mark.parametrize("name", BUNDLED)
+def test_answering_runs_the_eager_step(name):
+    """Models trained with the fused step answer without building it (no compiler,
+    no first build on a fresh machine)."""
+    assert load_trained(MODELS / name).model_config.fused == "off"
+
+
+@pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_model_beats_chance_on_its_first_lesson(name):
     torch.set_num_threads(1)
     trained = load_trained(MODELS / name)

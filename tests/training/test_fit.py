@@ -227,8 +227,10 @@ def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option,
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert meta["train_config"][option] == value
     assert meta["model_config"][option] == value
-    # the answering loader rebuilds the same network from the checkpoint alone
-    assert getattr(load_trained(out / "last.ckpt").model_config, option) == value
+    # the answering loader rebuilds the same network from the checkpoint alone (and
+    # answers with the eager step, the same equations, so that nothing is compiled)
+    answering = "off" if option == "fused" else value
+    assert getattr(load_trained(out / "last.ckpt").model_config, option) == answering
 
 
 def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):
