@@ -202,6 +202,22 @@ def fused_op(
     )
 
 
+def lstm_cell(pre: Tensor, c_prev: Tensor) -> list[Tensor]:
+    """The controller's LSTM cell after its matrix products, as one C++ operation.
+
+    c_t = σ(f) ∘ c_{t-1} + σ(i) ∘ tanh(g), h_t = σ(o) ∘ tanh(c_t), exactly as
+    ``DNC._controller_step`` computes them eagerly, with one autograd node.
+
+    Args:
+        pre: (B, 4H) pre-activations [i, f, o, g].
+        c_prev: (B, H) [c_{t-1}].
+
+    Returns:
+        [h_t (B, H), c_t (B, H)].
+    """
+    return torch.ops.kgdnc_fused.lstm_cell(pre, c_prev)
+
+
 def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState:
     """``memory.access_step(prev, split_interface(xi, config), config)``, fused.
 

@@ -7,6 +7,7 @@ layers, H hidden units per layer, N slots, W word width, R read heads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -183,8 +184,13 @@ class DNC(nn.Module):
         reads_prev: Tensor,
         ctrl: ControllerState,
         weights: tuple[Tensor, list[Tensor], list[Tensor]],
+        cell: Callable[[Tensor, Tensor], list[Tensor]] | None = None,
     ) -> tuple[Tensor, ControllerState]:
-        """One controller step: (B, L·4H) x-projection + (B, R·W) reads -> h_t (B, L·H)."""
+        """One controller step: (B, L·4H) x-projection + (B, R·W) reads -> h_t (B, L·H).
+
+        ``cell``: the same LSTM cell after the products, as one operation
+        ((B, 4H) pre-activations, (B, H) c_{t-1}) -> [h_t, c_t] (the fused step's).
+        """
         cfg = self.config
         hsize, n_layers = cfg.hidden_size, cfg.num_layers
         weight_r_t, weights_below_t, weights_h_t = weights
@@ -206,10 +212,15 @@ class DNC(nn.Module):
             if cfg.lstm_grad_clip is not None and pre.requires_grad:
                 clip = cfg.lstm_grad_clip
                 pre.register_hook(lambda grad, c=clip: grad.clamp(-c, c))
-            sig = torch.sigmoid(pre[:, : 3 * hsize])
-            cell = torch.tanh(pre[:, 3 * hsize :])
-            c = torch.addcmul(sig[:, hsize : 2 * hsize] * ctrl.c[layer], sig[:, :hsize], cell)
-            below = sig[:, 2 * hsize :] * torch.tanh(c)
+            if cell is not None:
+                below, c = cell(pre, ctrl.c[layer])
+            else:
+                sig = torch.sigmoid(pre[:, : 3 * hsize])
+                candidate = torch.tanh(pre[:, 3 * hsize :])
+                c = torch.addcmul(
+                    sig[:, hsize : 2 * hsize] * ctrl.c[layer], sig[:, :hsize], candidate
+                )
+                below = sig[:, 2 * hsize :] * torch.tanh(c)
             hs.append(below)
             cs.append(c)
         out = hs[0] if n_layers == 1 else torch.cat(hs, dim=-1)
@@ -245,6 +256,7 @@ class DNC(nn.Module):
         ctrl, access = state
         fused = fused_cpu.use_fused(cfg, access.memory)
         weights = self._step_weights()
+        cell = fused_cpu.lstm_cell if fused and cfg.controller == "lstm" else None
         # (B, L·4H) per step; unbind once (indexing per step would make autograd
         # build a zero (B, T, L·4H) gradient at every step)
         gates_x = F.linear(x, self.weight_x, self.bias).unbind(1)
@@ -253,7 +265,7 @@ class DNC(nn.Module):
         records: list[tuple[Tensor, ...]] = []
         for t in range(steps):
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
-            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights)
+            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights, cell)
             if self.norm_interface is not None:
                 h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
             xi = self.interface(h)  # (B, S) [ξ_t]

@@ -232,6 +232,39 @@ def test_whole_model_with_padded_batch_equals_eager(built: None, option: str) ->
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_fused_lstm_cell_equals_eager_and_passes_gradcheck(built: None) -> None:
+    gen = torch.Generator().manual_seed(7)
+    b, h = 3, 5
+    pre = (2 * torch.randn(b, 4 * h, generator=gen, dtype=F64)).requires_grad_()
+    c_prev = torch.randn(b, h, generator=gen, dtype=F64).requires_grad_()
+    sig = torch.sigmoid(pre[:, : 3 * h])
+    c = torch.addcmul(sig[:, h : 2 * h] * c_prev, sig[:, :h], torch.tanh(pre[:, 3 * h :]))
+    h_eager = sig[:, 2 * h :] * torch.tanh(c)
+    h_fused, c_fused = fused_cpu.lstm_cell(pre, c_prev)
+    assert torch.allclose(h_eager, h_fused, rtol=0, atol=1e-12)
+    assert torch.allclose(c, c_fused, rtol=0, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda p, q: tuple(fused_cpu.lstm_cell(p, q)), (pre, c_prev))
+    assert torch.autograd.gradcheck(lambda p, q: fused_cpu.lstm_cell(p, q)[0], (pre, c_prev))
+
+
+def test_two_layer_model_with_gradient_clip_equals_eager(built: None) -> None:
+    cfg = DNCConfig(
+        **{**BASE, "hidden_size": 6, "num_layers": 2, "lstm_grad_clip": 0.01}  # type: ignore[arg-type]
+    )
+    x = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(8), dtype=F64)
+    results = []
+    for mode in ("off", "on"):
+        model = _model(cfg, mode)
+        y, final = model(x, model.initial_state(2, memory_size=5))
+        (y.square().sum() + final.controller.c.sum()).backward()
+        grads = [p.grad.clone() for p in model.parameters()]  # type: ignore[union-attr]
+        results.append((y.detach(), grads))
+    (y0, g0), (y1, g1) = results
+    assert torch.allclose(y0, y1, atol=1e-6)
+    for a, b in zip(g0, g1, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
 def test_trace_with_the_fused_step_equals_eager(built: None) -> None:
     cfg = DNCConfig(**{**BASE, "hidden_size": 6, "link_sparsity": 2})  # type: ignore[arg-type]
     x = torch.randn(2, 5, 3, dtype=F64)

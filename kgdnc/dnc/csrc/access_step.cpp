@@ -955,7 +955,7 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
 
 // Gradients of access_forward's outputs (M, w^r, w^w, u, p, links, r) to its
 // inputs (ξ, M_{t-1}, w^r_{t-1}, w^w_{t-1}, u_{t-1}, p_{t-1}, L_{t-1}).
-std::vector<Tensor> access_backward(
+std::vector<Tensor> access_backward_impl(
     // gradients of the outputs (zeros where an output was unused)
     const Tensor& gM_in, const Tensor& gwr_in, const Tensor& gww_in, const Tensor& gu_in,
     const Tensor& gp_in, const Tensor& glinks_in, const Tensor& grv_in,
@@ -970,7 +970,8 @@ std::vector<Tensor> access_backward(
     const Tensor& bwd_in, const Tensor& fwd_s_in, const Tensor& bwd_s_in,
     const std::optional<Tensor>& rows_in, const std::optional<Tensor>& cols_in,
     const std::optional<Tensor>& keep_in, bool key_masking, double key_mask_floor,
-    bool deallocation_erase, bool link_sharpness, bool sparse_threshold, double epsilon) {
+    bool deallocation_erase, bool link_sharpness, bool sparse_threshold, double epsilon,
+    const Tensor& glinks_out) {
   const Tensor gM = gM_in.contiguous(), gwr = gwr_in.contiguous(), gww = gww_in.contiguous();
   const Tensor gu = gu_in.contiguous(), gp = gp_in.contiguous(), gL = glinks_in.contiguous();
   const Tensor grv = grv_in.contiguous();
@@ -990,7 +991,8 @@ std::vector<Tensor> access_backward(
   Tensor gww0 = pooled_empty({B, N}, opt);
   Tensor gu0 = pooled_empty({B, N}, opt);
   Tensor gp0 = pooled_zeros({B, N}, opt);
-  Tensor gL0 = sparse ? pooled_empty({B, N, K}, opt) : pooled_empty({B, N, N}, opt);
+  Tensor gL0 = sparse ? pooled_empty({B, N, K}, opt)
+                      : glinks_out.defined() ? glinks_out : pooled_empty({B, N, N}, opt);
   Tensor idx0, idx, rows, cols, keep;
   if (sparse) {
     idx0 = index0_in->contiguous();
@@ -1355,6 +1357,25 @@ std::vector<Tensor> access_backward(
   return {gxi, gM0, gwr0, gww0, gu0, gp0, gL0};
 }
 
+// The operator (no output buffer given).
+std::vector<Tensor> access_backward(
+    const Tensor& gM, const Tensor& gwr, const Tensor& gww, const Tensor& gu, const Tensor& gp,
+    const Tensor& glinks, const Tensor& grv, const Tensor& xi, const Tensor& M0,
+    const Tensor& wr0, const Tensor& ww0, const Tensor& u0, const Tensor& p0,
+    const Tensor& links0, const std::optional<Tensor>& index0, const Tensor& M,
+    const Tensor& wr, const Tensor& ww, const Tensor& links, const std::optional<Tensor>& index,
+    const Tensor& psi, const Tensor& phi, const Tensor& alloc, const Tensor& cw,
+    const Tensor& cr, const Tensor& fwd, const Tensor& bwd, const Tensor& fwd_s,
+    const Tensor& bwd_s, const std::optional<Tensor>& rows, const std::optional<Tensor>& cols,
+    const std::optional<Tensor>& keep, bool key_masking, double key_mask_floor,
+    bool deallocation_erase, bool link_sharpness, bool sparse_threshold, double epsilon) {
+  return access_backward_impl(gM, gwr, gww, gu, gp, glinks, grv, xi, M0, wr0, ww0, u0, p0,
+                              links0, index0, M, wr, ww, links, index, psi, phi, alloc, cw, cr,
+                              fwd, bwd, fwd_s, bwd_s, rows, cols, keep, key_masking,
+                              key_mask_floor, deallocation_erase, link_sharpness,
+                              sparse_threshold, epsilon, Tensor());
+}
+
 // ---------------------------------------------------------------- autograd
 //
 // One autograd node per step, in C++: the intermediates stay in the node (no
@@ -1393,7 +1414,7 @@ struct AccessStepFunction : public torch::autograd::Function<AccessStepFunction>
     return outs;
   }
 
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+  static variable_list backward(AutogradContext* ctx, variable_list& grads) {
     TORCH_CHECK(!at::GradMode::is_enabled(),
                 "kgdnc fused access step: the backward pass is not differentiable "
                 "(use DNCConfig(fused='off') for higher-order gradients)");
@@ -1408,7 +1429,15 @@ struct AccessStepFunction : public torch::autograd::Function<AccessStepFunction>
     Tensor grv = grads[7].defined() ? grads[7]
                                     : at::zeros({m.size(0), wr.size(1), m.size(2)}, m.options());
     std::optional<Tensor> none;
-    std::vector<Tensor> g = access_backward(
+    // ∂L_{t-1} written over ∂L_t when nothing else holds ∂L_t (each row is read
+    // before it is written): one (B, N, N) buffer less in the cache
+    Tensor reuse;
+    const Tensor& gl = grads[5];
+    if (!sparse && gl.defined() && gl.use_count() == 1 && gl.storage().use_count() == 1 &&
+        gl.is_contiguous() && gl.storage_offset() == 0 && gl.scalar_type() == links.scalar_type() &&
+        gl.sizes() == links.sizes() && !gl.requires_grad())
+      reuse = gl;
+    std::vector<Tensor> g = access_backward_impl(
         grad(0, m), grad(1, wr), grad(2, ww), grad(3, u0), grad(4, p0), grad(5, links), grv, xi,
         memory, wr0, ww0, u0, p0, links0, sparse ? std::optional<Tensor>(index0) : none, m, wr,
         ww, links, sparse ? std::optional<Tensor>(index) : none, s[13], s[14], s[15], s[16],
@@ -1418,7 +1447,8 @@ struct AccessStepFunction : public torch::autograd::Function<AccessStepFunction>
         ctx->saved_data["key_mask_floor"].toDouble(),
         ctx->saved_data["deallocation_erase"].toBool(),
         ctx->saved_data["link_sharpness"].toBool(),
-        ctx->saved_data["sparse_threshold"].toBool(), ctx->saved_data["epsilon"].toDouble());
+        ctx->saved_data["sparse_threshold"].toBool(), ctx->saved_data["epsilon"].toDouble(),
+        reuse);
     // one entry per argument of forward: the seven tensors, then the index and the options
     g.resize(14);
     return g;
@@ -1450,6 +1480,93 @@ std::vector<Tensor> access_step(const Tensor& xi, const Tensor& memory,
                                    epsilon);
 }
 
+// --------------------------------------------------------------- LSTM cell
+//
+// The controller's LSTM cell after its matrix products, as DNC._controller_step
+// computes it: from the pre-activations pre = [i, f, o, g] (B, 4H) and c_{t-1}
+// (B, H): c_t = σ(f) ∘ c_{t-1} + σ(i) ∘ tanh(g), h_t = σ(o) ∘ tanh(c_t). One
+// autograd node instead of a dozen small ones.
+
+struct LSTMCellFunction : public torch::autograd::Function<LSTMCellFunction> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& pre_in,
+                               const Tensor& c_prev_in) {
+    const Tensor pre = pre_in.contiguous(), c_prev = c_prev_in.contiguous();
+    const int64_t B = pre.size(0), H = pre.size(1) / 4;
+    TORCH_CHECK(pre.dim() == 2 && pre.size(1) == 4 * H && c_prev.sizes() == at::IntArrayRef({B, H}),
+                "kgdnc fused LSTM cell: pre (B, 4H) and c (B, H) expected");
+    Tensor act = at::empty({B, 4 * H}, pre.options());  // σ(i), σ(f), σ(o), tanh(g)
+    Tensor h = at::empty({B, H}, pre.options());
+    Tensor c = at::empty({B, H}, pre.options());
+    AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_lstm_cell", [&] {
+      using T = scalar_t;
+      const T* x = pre.data_ptr<T>();
+      const T* cp = c_prev.data_ptr<T>();
+      T* a = act.data_ptr<T>();
+      T* ph = h.data_ptr<T>();
+      T* pc = c.data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b) {
+        const T* xb = x + b * 4 * H;
+        T* ab = a + b * 4 * H;
+        for (int64_t k = 0; k < 3 * H; ++k) ab[k] = sigmoid(xb[k]);
+        for (int64_t k = 3 * H; k < 4 * H; ++k) ab[k] = std::tanh(xb[k]);
+        for (int64_t k = 0; k < H; ++k) {
+          const T cn = ab[H + k] * cp[b * H + k] + ab[k] * ab[3 * H + k];
+          pc[b * H + k] = cn;
+          ph[b * H + k] = ab[2 * H + k] * std::tanh(cn);
+        }
+      }
+    });
+    ctx->save_for_backward({act, c_prev, c});
+    ctx->set_materialize_grads(false);
+    return {h, c};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!at::GradMode::is_enabled(),
+                "kgdnc fused LSTM cell: the backward pass is not differentiable "
+                "(use DNCConfig(fused='off') for higher-order gradients)");
+    const variable_list s = ctx->get_saved_variables();
+    const Tensor &act = s[0], &c_prev = s[1], &c = s[2];
+    const int64_t B = act.size(0), H = act.size(1) / 4;
+    const Tensor gh = grads[0].defined() ? grads[0].contiguous() : Tensor();
+    const Tensor gcn = grads[1].defined() ? grads[1].contiguous() : Tensor();
+    Tensor gpre = at::empty({B, 4 * H}, act.options());
+    Tensor gcp = at::empty({B, H}, act.options());
+    AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_lstm_cell_backward", [&] {
+      using T = scalar_t;
+      const T* a = act.data_ptr<T>();
+      const T* cp = c_prev.data_ptr<T>();
+      const T* pc = c.data_ptr<T>();
+      const T* pgh = gh.defined() ? gh.data_ptr<T>() : nullptr;
+      const T* pgc = gcn.defined() ? gcn.data_ptr<T>() : nullptr;
+      T* gp = gpre.data_ptr<T>();
+      T* gc0 = gcp.data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b) {
+        const T* ab = a + b * 4 * H;
+        T* gb = gp + b * 4 * H;
+        for (int64_t k = 0; k < H; ++k) {
+          const int64_t e = b * H + k;
+          const T i = ab[k], f = ab[H + k], o = ab[2 * H + k], g = ab[3 * H + k];
+          const T tc = std::tanh(pc[e]);
+          const T dh = pgh != nullptr ? pgh[e] : T(0);
+          const T dc = (pgc != nullptr ? pgc[e] : T(0)) + dh * o * (T(1) - tc * tc);
+          gb[k] = dc * g * i * (T(1) - i);
+          gb[H + k] = dc * cp[e] * f * (T(1) - f);
+          gb[2 * H + k] = dh * tc * o * (T(1) - o);
+          gb[3 * H + k] = dc * i * (T(1) - g * g);
+          gc0[e] = dc * f;
+        }
+      }
+    });
+    return {gpre, gcp};
+  }
+};
+
+// (pre (B, 4H), c_{t-1} (B, H)) -> (h_t, c_t), each (B, H)
+std::vector<Tensor> lstm_cell(const Tensor& pre, const Tensor& c_prev) {
+  return LSTMCellFunction::apply(pre, c_prev);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(kgdnc_fused, m) {
@@ -1476,5 +1593,7 @@ TORCH_LIBRARY(kgdnc_fused, m) {
       "bool sparse_threshold, float epsilon) -> Tensor[]");
   m.impl("access_step", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(access_step));
   m.impl("access_forward", c10::DispatchKey::CPU, TORCH_FN(access_forward));
+  m.def("lstm_cell(Tensor pre, Tensor c_prev) -> Tensor[]");
+  m.impl("lstm_cell", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(lstm_cell));
   m.impl("access_backward", c10::DispatchKey::CPU, TORCH_FN(access_backward));
 }
