@@ -211,6 +211,48 @@ struct Squashed {
   }
 };
 
+// ------------------------------------------------------------ vector helpers
+
+template <typename T>
+struct Simd {
+  static constexpr int64_t lanes = 32 / static_cast<int64_t>(sizeof(T));
+  typedef T vec __attribute__((vector_size(32)));
+  static vec load(const T* p) {
+    vec v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(T* p, vec v) { std::memcpy(p, &v, sizeof v); }
+  static vec splat(T x) { return vec{} + x; }
+  static T sum(vec v) {
+    T s = 0;
+    for (int64_t k = 0; k < lanes; ++k) s += v[k];
+    return s;
+  }
+};
+
+// Σ_w k[w] row[w] and Σ_w row[w]², in vector registers
+template <typename T>
+inline void dot_and_square(const T* k, const T* row, int64_t W, T& dot, T& square) {
+  using S = Simd<T>;
+  using V = typename S::vec;
+  constexpr int64_t VL = S::lanes;
+  V d{}, s{};
+  int64_t w = 0;
+  for (; w + VL <= W; w += VL) {
+    const V r = S::load(row + w);
+    d += S::load(k + w) * r;
+    s += r * r;
+  }
+  T dd = S::sum(d), ss = S::sum(s);
+  for (; w < W; ++w) {
+    dd += k[w] * row[w];
+    ss += row[w] * row[w];
+  }
+  dot = dd;
+  square = ss;
+}
+
 // ---------------------------------------------------------- content lookup
 
 // c = softmax_n(β cos(k, M[n])) for one head; as addressing.content_weighting.
@@ -234,11 +276,7 @@ void content_forward(const T* M, int64_t N, int64_t W, const T* k, T beta, const
     const T* row = M + n * W;
     T dot = 0, sq = 0;
     if (mask == nullptr) {
-#pragma omp simd reduction(+ : dot, sq)
-      for (int64_t w = 0; w < W; ++w) {
-        dot += k[w] * row[w];
-        sq += row[w] * row[w];
-      }
+      dot_and_square(k, row, W, dot, sq);
       sq = std::sqrt(sq);
     } else {
 #pragma omp simd reduction(+ : dot, sq)
@@ -292,11 +330,7 @@ void content_backward(const T* __restrict__ M, int64_t N, int64_t W, const T* __
     const T* row = M + n * W;
     T dot = 0, sq = 0;
     if (mask == nullptr) {
-#pragma omp simd reduction(+ : dot, sq)
-      for (int64_t w = 0; w < W; ++w) {
-        dot += k[w] * row[w];
-        sq += row[w] * row[w];
-      }
+      dot_and_square(k, row, W, dot, sq);
       sq = std::sqrt(sq);
     } else {
 #pragma omp simd reduction(+ : dot, sq)
@@ -423,24 +457,6 @@ void sharpen_backward(const T* d, int64_t N, T s, const T* g, T* gd, T& gs) {
 // operands are first packed chunk by chunk, [chunk][head][lane], so that one
 // pass reads them as a single stream (rows of N floats 1 KiB apart would alias
 // in the L1 cache), and the per-row sums stay in registers, R of them at once.
-
-template <typename T>
-struct Simd {
-  static constexpr int64_t lanes = 32 / static_cast<int64_t>(sizeof(T));
-  typedef T vec __attribute__((vector_size(32)));
-  static vec load(const T* p) {
-    vec v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static void store(T* p, vec v) { std::memcpy(p, &v, sizeof v); }
-  static vec splat(T x) { return vec{} + x; }
-  static T sum(vec v) {
-    T s = 0;
-    for (int64_t k = 0; k < lanes; ++k) s += v[k];
-    return s;
-  }
-};
 
 // R values kept in registers when R is a compile-time constant (RC > 0),
 // else on the heap (any number of read heads).
@@ -1053,9 +1069,18 @@ std::vector<Tensor> access_backward_impl(
             const T* mrow = m + n * W;
             T* gmrow = gMacc.data() + n * W;
             const T wn = w[r * N + n];
-            T acc = 0;
-#pragma omp simd reduction(+ : acc)
-            for (int64_t c = 0; c < W; ++c) {
+            using S = Simd<T>;
+            constexpr int64_t VL = S::lanes;
+            typename S::vec vacc{};
+            const typename S::vec vwn = S::splat(wn);
+            int64_t c = 0;
+            for (; c + VL <= W; c += VL) {
+              const typename S::vec gv = S::load(g + c);
+              vacc += gv * S::load(mrow + c);
+              S::store(gmrow + c, S::load(gmrow + c) + vwn * gv);
+            }
+            T acc = S::sum(vacc);
+            for (; c < W; ++c) {
               acc += g[c] * mrow[c];
               gmrow[c] += wn * g[c];
             }
