@@ -10,6 +10,7 @@ resident memory of the process.
     python benchmarks/bench_dnc.py --threads 1     # pin torch to one thread
     python benchmarks/bench_dnc.py --threads 1 --late-only   # the late-lesson table only
     python benchmarks/bench_dnc.py --threads 1 --profile 8   # torch.profiler, fused, sparse K=8
+    python benchmarks/bench_dnc.py --threads 1 --interleaved 7   # late shape, alternating
 
 Configuration (both implementations): one LSTM layer of 256 units, input and
 output width 64, word width W = 64, R = 4 read heads, batch B = 16; output and
@@ -212,6 +213,50 @@ def profile(links: str, fused: str, steps: int, threads: int | None) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 
+def interleaved(rounds: int, threads: int | None) -> None:
+    """Late-lesson shape, dense and sparse K = 8: eager and fused models with the same
+    weights in one process, batches alternating for ``rounds`` rounds; medians and the
+    median of the per-round ratios (robust to a machine whose load changes by the minute)."""
+    import torch
+
+    from kgdnc.dnc import DNC, DNCConfig, fused_cpu
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if not fused_cpu.available():
+        raise SystemExit("the fused step could not be built")
+    print("| links | eager s/batch (CPU) | fused s/batch (CPU) | fused vs eager, wall (CPU) "
+          "| per-round CPU ratios |")
+    print("|---|---|---|---|---|")
+    for sparsity in (None, 8):
+        torch.manual_seed(0)
+        cfg = DNCConfig(
+            input_size=LATE["input"], output_size=LATE["output"], hidden_size=LATE["hidden"],
+            word_size=LATE["word"], read_heads=HEADS, memory_size=256, link_sparsity=sparsity,
+            controller_clip=LATE["clip"],
+        )
+        eager = DNC(cfg)
+        fused = DNC(replace(cfg, fused="on"))
+        fused.load_state_dict(eager.state_dict())
+        x = torch.randn(LATE["batch"], 256, LATE["input"])
+
+        def batch(model: DNC, x: torch.Tensor = x) -> tuple[float, float]:
+            model.zero_grad(set_to_none=True)
+            start, cpu = time.perf_counter(), time.process_time()
+            model(x)[0].sum().backward()
+            return time.perf_counter() - start, time.process_time() - cpu
+
+        batch(eager), batch(fused)  # warm-up: buffers, the first build's load
+        runs = [(batch(eager), batch(fused)) for _ in range(rounds)]
+        med = statistics.median
+        ew, ec = med(e[0] for e, _ in runs), med(e[1] for e, _ in runs)
+        fw, fc = med(f[0] for _, f in runs), med(f[1] for _, f in runs)
+        ratios = [e[1] / f[1] for e, f in runs]
+        links = "dense" if sparsity is None else f"sparse K={sparsity}"
+        print(f"| {links} | {ew:.2f} ({ec:.2f}) | {fw:.2f} ({fc:.2f}) | {ew / fw:.1f}× "
+              f"({ec / fc:.1f}×) | {' '.join(f'{r:.1f}' for r in ratios)} |")
+
+
 def _measure(run: Run, reps: int, cache: dict[Run, list[dict[str, object]]]) -> list:
     results = cache.setdefault(run, [])
     while len(results) < reps:
@@ -245,6 +290,10 @@ def main() -> None:
     parser.add_argument("--profile-fused", default="on", help="DNCConfig.fused for --profile")
     parser.add_argument("--profile-steps", type=int, default=64, help="T for --profile")
     parser.add_argument(
+        "--interleaved", type=int, metavar="ROUNDS",
+        help="late shape: eager and fused alternating in one process, ROUNDS rounds",
+    )
+    parser.add_argument(
         "--scaling", default="256,1024,4096,16384", help="N for the sparse kgdnc-only rows"
     )
     args = parser.parse_args()
@@ -253,6 +302,9 @@ def main() -> None:
         return
     if args.profile:
         profile(args.profile, args.profile_fused, args.profile_steps, args.threads)
+        return
+    if args.interleaved:
+        interleaved(args.interleaved, args.threads)
         return
 
     th = args.threads
