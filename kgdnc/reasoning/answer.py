@@ -107,7 +107,7 @@ def run_draws(
         made = [e.episode for e in episodes]
         if all(isinstance(e, ShortestPathEpisode) for e in made):
             roll = ShortestPathRollout(made, max_steps=[e.max_steps for e in episodes])  # type: ignore[arg-type]
-            play(roll, forward, state)
+            play(roll, forward, state, score=False)  # the walks are the answer
             decoded = [[tuple(t) for t in walk] for walk in roll.walks]
         else:
             batch = collate(made)  # type: ignore[arg-type]

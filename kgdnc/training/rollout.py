@@ -55,17 +55,26 @@ class Played(NamedTuple):
 
 
 def play(
-    roll: ShortestPathRollout, forward: Forward, state: Any, device: Any = "cpu"
+    roll: ShortestPathRollout,
+    forward: Forward,
+    state: Any,
+    device: Any = "cpu",
+    *,
+    score: bool = True,
 ) -> Played:
     """The interactive answer of ``roll``: the prefix in one call, then one step at a
     time, each move the network's greedy choice among the candidates (mixed with
-    the planner's by ``roll``'s β when training).
+    the planner's by ``roll``'s β when training). The network runs no step once
+    every walk has ended: an ended walk takes no more moves.
 
     Args:
         roll: the batch's rollout (walks advance in place: ``roll.walks``).
         forward: the network's ``(x, state) -> (y, state)`` (or a tracing wrapper).
         state: the initial state, memory sized for the whole episode.
         device: where the network runs.
+        score: also compute the losses and step scores; False (answering, which
+            needs only the walks): the same moves, ``losses`` zero and ``right``,
+            ``answered`` empty (B, 0).
     """
     b = roll.batch_size
     _, state = forward(roll.prefix.inputs.to(device), state)
@@ -76,6 +85,9 @@ def play(
         y, state = forward(roll.inputs().to(device)[:, None], state)  # (B, 1, 92)
         digits, mask, optimal = (tensor.to(device) for tensor in roll.candidates())
         logp = candidate_log_probs(y[:, 0], digits, mask)  # (B, C)
+        if not score:
+            roll.advance(logp.argmax(-1).cpu())
+            continue
         trainable = optimal.any(-1)
         losses = losses + optimal_nll(logp, optimal) * trainable.to(losses.dtype)
         choice = logp.detach().argmax(-1)
