@@ -125,20 +125,21 @@ class FinetuneResult:
 
 
 def write_initial_checkpoint(
-    path: str | Path, task: str, preset: str = "cpu", seed: int = 0, **overrides: Any
+    path: str | Path, task: str, preset: str | None = None, seed: int = 0, **overrides: Any
 ) -> Path:
     """An untrained model's checkpoint (weights drawn with ``seed``), loadable like any
     trained one: the start of a fine-tuning from scratch, or a tiny model for tests.
 
-    ``overrides``: :class:`TrainConfig` fields (``hidden_size=16``, ...).
+    ``preset``: default the training default (``cpu-ln``); ``overrides``:
+    :class:`TrainConfig` fields (``hidden_size=16``, ...).
     """
     import torch
 
     from kgdnc.training.checkpoint import atomic_save
     from kgdnc.training.module import GraphTaskModule
-    from kgdnc.training.presets import make_preset
+    from kgdnc.training.presets import DEFAULT_PRESET, make_preset
 
-    config = make_preset(preset, task, seed=seed, **overrides)
+    config = make_preset(preset or DEFAULT_PRESET, task, seed=seed, **overrides)
     torch.manual_seed(seed)
     module = GraphTaskModule(config.to_dict())
     checkpoint: dict[str, Any] = {"state_dict": module.state_dict()}

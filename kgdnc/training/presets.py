@@ -1,4 +1,4 @@
-"""Training presets: the paper's hyper-parameters and a small CPU setting.
+"""Training presets: the paper's hyper-parameters and small CPU settings.
 
 A preset is a frozen :class:`TrainConfig`: the network's sizes, the optimiser,
 the batch, the memory sizing and how often the curriculum is checked. It is
@@ -13,6 +13,12 @@ from its checkpoint alone.
     Where the paper is silent we chose: RMSProp momentum 0.9 and decay
     (``alpha``) 0.95 (the values of Graves' earlier RMSProp work), global
     gradient-norm clipping at 50 (DeepMind's public DNC release).
+
+``cpu-ln`` (the default)
+    ``cpu`` with the levers measured to learn faster per example on two cores
+    (``benchmarks/learning_speed.py``, ``docs/results.md``): batch 8, layer
+    normalisation in the controller, words of 64, and the fused memory step
+    where it builds (else the eager one, the same equations).
 
 ``cpu``
     What learns in hours on two cores: LSTM 1×128, memory 64×32, 4 read heads,
@@ -33,7 +39,8 @@ from kgdnc.errors import UserError
 
 TASKS = ("copy", "traversal", "shortest-path", "inference")
 MODELS = ("dnc", "lstm")
-PRESETS = ("paper", "cpu")
+PRESETS = ("paper", "cpu", "cpu-ln")
+DEFAULT_PRESET = "cpu-ln"
 OPTIMIZERS = ("rmsprop", "adam")
 MEMORY_SIZINGS = ("fixed", "episode")
 CHECK_MODES = ("running", "fresh")
@@ -230,6 +237,11 @@ _CPU: dict[str, dict[str, Any]] = {
 }
 
 
+# The levers that measured faster learning on two cores (benchmarks/learning_speed.py,
+# docs/results.md): batch 8, a layer-normalised controller, words of 64, the fused step.
+_CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fused="auto")
+
+
 def make_preset(name: str, task: str, model: str = "dnc", **overrides: Any) -> TrainConfig:
     """The :class:`TrainConfig` of preset ``name`` for ``task``, with ``overrides`` applied.
 
@@ -241,8 +253,10 @@ def make_preset(name: str, task: str, model: str = "dnc", **overrides: Any) -> T
     _check_choice("model", model, MODELS)
     if name == "paper":
         values = {**_PAPER_COMMON, **_PAPER[task]}
-    else:
+    elif name == "cpu":
         values = {**_CPU_COMMON, **_CPU[task]}
+    else:
+        values = {**_CPU_COMMON, **_CPU[task], **_CPU_LN}
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     bad = sorted(set(overrides) - fields)
     if bad:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kgdnc.errors import UserError
-from kgdnc.training.presets import TrainConfig, make_preset
+from kgdnc.training.presets import DEFAULT_PRESET, TrainConfig, make_preset
 
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 STRATEGIES = ("auto", "ddp", "ddp_spawn", "single_device")
@@ -53,7 +53,7 @@ class RunOptions:
 
     task: str | None = None
     model: str | None = None
-    preset: str = "cpu"
+    preset: str = DEFAULT_PRESET
     seed: int = 0
     out: Path = Path("runs/run")
     resume: bool = False

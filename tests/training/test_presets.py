@@ -30,6 +30,20 @@ def test_cpu_preset_is_the_measured_setting():
     assert (c.batch_size, c.optimizer, c.lr, c.grad_clip) == (32, "adam", 1e-3, 10.0)
 
 
+def test_default_preset_is_cpu_with_the_measured_levers():
+    from kgdnc.training.presets import DEFAULT_PRESET
+    from kgdnc.training.run import RunOptions
+
+    assert DEFAULT_PRESET == "cpu-ln" and RunOptions().preset == DEFAULT_PRESET
+    for task in ("traversal", "inference", "shortest-path"):
+        base, c = make_preset("cpu", task), make_preset("cpu-ln", task)
+        assert (c.batch_size, c.layer_norm, c.word_size, c.fused) == (8, True, 64, "auto")
+        assert c.preset == "cpu-ln"
+        # everything else is the cpu preset's
+        changed = {k for k, v in c.to_dict().items() if base.to_dict()[k] != v}
+        assert changed == {"preset", "batch_size", "layer_norm", "word_size", "fused"}
+
+
 def test_overrides_and_round_trip():
     c = make_preset("cpu", "inference", "lstm", lr=3e-4, batch_size=8, seed=5)
     assert (c.model, c.lr, c.batch_size, c.seed) == ("lstm", 3e-4, 8, 5)
