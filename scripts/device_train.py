@@ -3,10 +3,11 @@
 What it does, in one command of at most ten minutes (see ``device_train.sh``):
 
 1. checks that torch sees a CUDA device (unless ``--tiny``);
-2. copies each campaign run ``RUNS/<task>/`` (last.ckpt, history.json) to a
-   work folder and resumes it there with ``kgdnc train --resume`` on the GPU,
-   at a batch that keeps the GPU busy, with DataLoader workers making the
-   episodes on the CPU cores, all runs at once, for ``--budget``;
+2. copies each unfinished campaign run ``RUNS/<folder>/`` (``CAMPAIGN`` names
+   the folder of each task; last.ckpt, history.json) to a work folder and
+   resumes it there with ``kgdnc train --resume`` on the GPU, at a batch that
+   keeps the GPU busy, with DataLoader workers making the episodes on the CPU
+   cores, all runs at once, for ``--budget``;
 3. beside them, on the remaining CPU cores, runs more seeds of the
    learning-speed levers (``benchmarks/learning_speed.py``, one thread each);
 4. writes to ``OUT``: ``<task>-last.ckpt`` and ``<task>-history.json`` per
@@ -15,7 +16,7 @@ What it does, in one command of at most ten minutes (see ``device_train.sh``):
 
 Bring the results home with ``python scripts/device_train.py --fetch FOLDER``
 (FOLDER: where the device tool put the files), which copies the checkpoints and
-histories into ``RUNS/<task>/``.
+histories into ``RUNS/<folder>/``.
 
 ``--tiny`` runs the same steps on the CPU for a few seconds (what the tests do).
 """
@@ -34,6 +35,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("traversal", "shortest-path", "inference")
+# The campaign's run of each task, a folder under RUNS: the cpu-ln preset's runs,
+# which learn several times faster per example than the first runs.
+CAMPAIGN = {task: f"{task}-cpu-ln" for task in TASKS}
 # GPU batch per task: large enough to fill the GPU's launches, small enough that
 # the per-episode memory (links are B x N x N) stays far below its memory.
 GPU_BATCH = {"traversal": 64, "shortest-path": 32, "inference": 64}
@@ -50,6 +54,12 @@ def log(line: str, file: Path) -> None:
 def history(run: Path) -> list[dict]:
     file = run / "history.json"
     return json.loads(file.read_text()) if file.is_file() else []
+
+
+def completed(run: Path) -> bool:
+    """Whether a run's last check passed the final lesson of its curriculum."""
+    h = history(run)
+    return bool(h) and bool(h[-1].get("completed"))
 
 
 def progress(run: Path) -> tuple[int, float, int]:
@@ -101,9 +111,12 @@ def run_all(args: argparse.Namespace) -> int:
     before: dict[str, tuple[int, float, int]] = {}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for task in TASKS:
-        src = runs / task
+        src = runs / CAMPAIGN[task]
         if not (src / "last.ckpt").is_file():
             log(f"{task}: no {src}/last.ckpt, skipped", logfile)
+            continue
+        if completed(src):
+            log(f"{task}: {src} has completed its curriculum, skipped", logfile)
             continue
         dst = work / task
         dst.mkdir(parents=True, exist_ok=True)
@@ -153,12 +166,13 @@ def fetch(folder: Path, runs: Path) -> int:
         for name in ("last.ckpt", "history.json"):
             src = folder / f"{task}-{name}"
             if src.is_file():
-                (runs / task).mkdir(parents=True, exist_ok=True)
-                tmp = runs / task / f".{name}.tmp"
+                home = runs / CAMPAIGN[task]
+                home.mkdir(parents=True, exist_ok=True)
+                tmp = home / f".{name}.tmp"
                 shutil.copyfile(src, tmp)
-                tmp.replace(runs / task / name)
+                tmp.replace(home / name)
                 copied += 1
-                print(f"{src} -> {runs / task / name}")
+                print(f"{src} -> {home / name}")
     if (folder / "levers.tar.gz").is_file():
         with tarfile.open(folder / "levers.tar.gz") as tar:
             tar.extractall(runs / "device-levers", filter="data")
@@ -169,7 +183,8 @@ def fetch(folder: Path, runs: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.environ.get("OUT", "device-out"))
-    parser.add_argument("--runs", default="runs", help="campaign runs, one folder per task")
+    parser.add_argument("--runs", default="runs",
+                        help="campaign runs, one folder per task (see CAMPAIGN)")
     parser.add_argument("--work", default="/tmp/kgdnc-device", help="where runs continue")
     parser.add_argument("--budget", default="00:08:00", help="HH:MM:SS of training per run")
     parser.add_argument("--workers", type=int, default=3, help="episode workers per GPU run")
