@@ -105,6 +105,22 @@ def test_resume_may_switch_to_sparse_links(tiny_run, tmp_path):
     assert meta["model_config"]["link_sparsity"] == 4
 
 
+def test_resume_may_change_the_planning_steps(tiny_run, tmp_path):
+    """Planning steps are blank steps of the episode, no weights: a shortest-path run
+    may lengthen them on resume, and its episodes then carry that many."""
+    from kgdnc.training.data import episode_options
+    from kgdnc.training.presets import TrainConfig
+
+    out = tmp_path / "run"
+    tiny_run("shortest-path", out=out, max_steps=2)
+    result = tiny_run(out=out, resume=True, max_steps=4, overrides=(("planning_steps", 20),))
+    assert result.steps == 4
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    config = TrainConfig.from_dict(meta["train_config"])
+    assert config.planning_steps == 20
+    assert episode_options(config) == {"planning_steps": 20}
+
+
 def test_shortest_path_rollout_scores_and_gradients():
     from kgdnc.tasks import get_task
     from kgdnc.training.module import GraphTaskModule
