@@ -1,8 +1,10 @@
 """Episodes as tensors, and batches of them padded with masks.
 
 An episode is one input sequence with its targets: ``inputs`` (T, I), ``targets``
-(T, K) (digit classes for the graph tasks, bits for copy) and ``mask`` (T,), True
-on the answer steps, the only steps that carry loss and accuracy.
+(T, K) (digit classes for the graph tasks, bits for copy), ``mask`` (T,), True
+on the answer steps, the steps that carry loss and are scored, and ``aux`` (T,),
+True on loss-only answer steps (the recall blocks of the auxiliary recall loss,
+Park et al. 2020), never scored.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class Episode:
         inputs: FloatTensor (T, I), I = 92 for the graph tasks (x_t).
         targets: LongTensor (T, K), K = 9 digit classes for the graph tasks (z_t);
             zeros on non-answer steps.
-        mask: BoolTensor (T,), True on answer steps.
+        mask: BoolTensor (T,), True on answer steps (loss, accuracy, answers).
+        aux: BoolTensor (T,), True on loss-only answer steps (recall blocks): they
+            carry loss in training but are never scored; all False by default.
         meta: ``task``, ``lesson`` (the lesson's index), ``seed`` (int, or None when
             the episode was made from a caller's ``random.Random``), ``answers``
             (the target triples in label space, in answer-step order), ``length``
@@ -52,6 +56,11 @@ class Episode:
     targets: Tensor
     mask: Tensor
     meta: dict[str, Any] = field(default_factory=dict)
+    aux: Tensor = field(default=None)  # type: ignore[assignment]  # None -> all False
+
+    def __post_init__(self) -> None:
+        if self.aux is None:
+            self.aux = torch.zeros(self.inputs.shape[0], dtype=torch.bool)
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
@@ -67,6 +76,8 @@ class Batch(NamedTuple):
         lengths: (B,) each episode's true length.
         lessons: (B,) each episode's lesson number (``meta["lesson"]``, 0 when
             unknown), or None.
+        aux: (B, T) True on loss-only answer steps, False on padding, or None
+            (none). The training loss counts ``mask | aux``; scores ``mask`` only.
     """
 
     inputs: Tensor
@@ -74,10 +85,15 @@ class Batch(NamedTuple):
     mask: Tensor
     lengths: Tensor
     lessons: Tensor | None = None
+    aux: Tensor | None = None
+
+    def loss_mask(self) -> Tensor:
+        """(B, T) the steps that carry loss: answer steps and loss-only steps."""
+        return self.mask if self.aux is None else self.mask | self.aux
 
 
 def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "right") -> Batch:
-    """Stack episodes into a batch, padding to the longest with zeros and mask False.
+    """Stack episodes into a batch, padding to the longest with zeros, mask and aux False.
 
     ``pad_side="left"`` puts the padding first so that all episodes end on the same
     step (what the shortest-path prefix needs before the interactive answer).
@@ -91,6 +107,7 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
     inputs = torch.zeros(b, t, i, dtype=episodes[0].inputs.dtype)
     targets = torch.zeros(b, t, k, dtype=torch.long)
     mask = torch.zeros(b, t, dtype=torch.bool)
+    aux = torch.zeros(b, t, dtype=torch.bool)
     lengths = torch.tensor([len(e) for e in episodes], dtype=torch.long)
     for n, e in enumerate(episodes):
         length = len(e)
@@ -98,8 +115,9 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
         inputs[n, sl] = e.inputs
         targets[n, sl] = e.targets
         mask[n, sl] = e.mask
+        aux[n, sl] = e.aux
     lessons = torch.tensor([int(e.meta.get("lesson") or 0) for e in episodes], dtype=torch.long)
-    return Batch(inputs, targets, mask, lengths, lessons)
+    return Batch(inputs, targets, mask, lengths, lessons, aux)
 
 
 class EpisodeBuilder:
@@ -109,6 +127,7 @@ class EpisodeBuilder:
         self._inputs: list[Tensor] = []
         self._targets: list[Tensor] = []
         self._mask: list[bool] = []
+        self._aux: list[bool] = []
 
     def add(
         self,
@@ -117,15 +136,19 @@ class EpisodeBuilder:
         phase: bool = False,
         answer: bool = False,
         target: Sequence[int] | None = None,
+        aux: bool = False,
     ) -> None:
-        """One step: input triple and flags; ``target`` makes it an answer step."""
+        """One step: input triple and flags; ``target`` makes it an answer step,
+        scored, or with ``aux`` a loss-only one (never scored)."""
+        if aux and target is None:
+            raise ValueError("a loss-only step needs a target")
         self._inputs.append(encode_input(triple, phase=phase, answer=answer))
         if target is None:
             self._targets.append(torch.zeros(N_DIGITS, dtype=torch.long))
-            self._mask.append(False)
         else:
             self._targets.append(triple_digits(target))
-            self._mask.append(True)
+        self._mask.append(target is not None and not aux)
+        self._aux.append(aux)
 
     def describe(self, triples: Sequence[tuple[int, int, int]]) -> None:
         """The graph description phase: one triple per step, no flags."""
@@ -137,6 +160,34 @@ class EpisodeBuilder:
         for s in range(steps):
             self.add(phase=s == 0)
 
+    def recall(
+        self, triples: Sequence[tuple[int, int, int]], blocks: int, rng: random.Random
+    ) -> list[tuple[int, int, int]]:
+        """Recall blocks of the auxiliary recall loss (Park et al. 2020), laid out as a
+        one-step traversal query: ``(s, e, _)`` with flag 0 on, then a blank step with
+        flags 0 and 1 on whose loss-only target is the stored triple ``(s, e, d)``.
+
+        The triples are drawn uniformly from ``triples`` (the description) with
+        ``rng``, distinct while there are enough, among those whose ``(s, e)`` names
+        one triple (all of them when none does). ``blocks == 0`` draws nothing.
+
+        Returns:
+            The recalled triples, in block order.
+        """
+        if blocks <= 0 or not triples:
+            return []
+        pairs: dict[tuple[int, int], int] = {}
+        for s, e, _ in triples:
+            pairs[s, e] = pairs.get((s, e), 0) + 1
+        pool = [t for t in triples if pairs[t[0], t[1]] == 1] or list(triples)
+        chosen: list[tuple[int, int, int]] = []
+        while len(chosen) < blocks:
+            chosen += rng.sample(pool, min(len(pool), blocks - len(chosen)))
+        for s, e, d in chosen:
+            self.add((s, e, None), phase=True)
+            self.add(phase=True, answer=True, target=(s, e, d), aux=True)
+        return chosen
+
     def build(self, meta: dict[str, Any]) -> Episode:
         if self._inputs:
             inputs = torch.stack(self._inputs)
@@ -144,4 +195,5 @@ class EpisodeBuilder:
         else:
             inputs = torch.zeros(0, INPUT_SIZE)
             targets = torch.zeros(0, N_DIGITS, dtype=torch.long)
-        return Episode(inputs, targets, torch.tensor(self._mask, dtype=torch.bool), meta)
+        mask = torch.tensor(self._mask, dtype=torch.bool)
+        return Episode(inputs, targets, mask, meta, torch.tensor(self._aux, dtype=torch.bool))

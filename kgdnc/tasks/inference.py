@@ -13,6 +13,11 @@ lesson's queries (3) its own block:
 - answer: one blank step with flags 0 and 1 on; target the completed triple
   ``(start, relation, end)``.
 
+In training, ``aux_recall`` recall blocks may end the episode (none by default):
+``(s, e, _)`` with flag 0 on, then a blank step with flags 0 and 1 on whose
+loss-only target (``Episode.aux``, never scored) is a description triple
+``(s, e, d)`` (the auxiliary recall loss, Park et al. 2020).
+
 Only (start, relation) pairs that can be followed in the graph are asked; the
 queries of an episode are distinct when the graph allows it.
 """
@@ -190,10 +195,12 @@ def inference_episode(
     seed: int | None = None,
     planning_steps: int = PLANNING_STEPS,
     ends: Sequence[int] | None = None,
+    aux_recall: int = 0,
 ) -> Episode:
     """The episode for given (start, relation) queries on a graph in label space.
     The completed triples end at ``ends`` when given (one node of each query's
-    reachable set), else where :func:`follow_relation` leads."""
+    reachable set), else where :func:`follow_relation` leads. ``aux_recall``
+    recall blocks (drawn with ``rng``) end the episode."""
     description = graph_triples(graph)
     rng.shuffle(description)
     b = EpisodeBuilder()
@@ -208,6 +215,7 @@ def inference_episode(
         answer = (start, rel.label, end)
         b.add(phase=True, answer=True, target=answer)
         answers.append(answer)
+    recalled = b.recall(description, aux_recall, rng)
     lengths = [len(rel.edges) for _, rel in queries]
     meta = {
         "task": "inference",
@@ -219,6 +227,8 @@ def inference_episode(
         "length": max(lengths),
         "n_triples": len(description),
     }
+    if recalled:
+        meta["recall"] = recalled
     names = {n: d["name"] for n, d in graph.nodes(data=True) if "name" in d}
     if names:
         meta["node_names"] = names
@@ -233,6 +243,7 @@ def make_episode(
     max_triples: int | None = None,
     planning_steps: int = PLANNING_STEPS,
     relations: Sequence[Relation] = RELATIONS,
+    aux_recall: int = 0,
 ) -> Episode:
     """An inference episode with ``lesson.queries`` queries.
 
@@ -240,7 +251,8 @@ def make_episode(
     graph with no followable relation in the lesson's range is drawn
     again. A user ``graph`` (at most 10 relations, distinct per source node) is
     relabelled with edge labels 0–9, a sub-graph around a random node when it is
-    too big.
+    too big. ``aux_recall``: recall blocks at the end (training's auxiliary
+    recall loss).
     """
     rng, seed = episode_rng(rng)
     for _ in range(_TRIES):
@@ -257,6 +269,7 @@ def make_episode(
                 lesson=lesson.index,
                 seed=seed,
                 planning_steps=planning_steps,
+                aux_recall=aux_recall,
             )
     raise UserError(
         f"no relation of length {lesson.length[0]}-{lesson.length[1]} from the relation "

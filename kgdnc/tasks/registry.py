@@ -78,12 +78,13 @@ class Task:
         )
 
     def loss(self, logits: Tensor, batch: Batch) -> Tensor:
-        """Mean over episodes of the loss summed over answer steps.
+        """Mean over episodes of the loss summed over answer and loss-only steps.
 
         Args:
-            logits: (B, T, O) network output y; batch: targets (B, T, K), mask (B, T).
+            logits: (B, T, O) network output y; batch: targets (B, T, K), mask and
+                aux (B, T).
         """
-        per_step = self.step_loss(logits, batch.targets) * batch.mask
+        per_step = self.step_loss(logits, batch.targets) * batch.loss_mask()
         return per_step.sum() / logits.shape[0]
 
     def episode_correct(self, logits: Tensor, batch: Batch) -> Tensor:

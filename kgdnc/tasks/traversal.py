@@ -7,7 +7,11 @@ Episode layout (T = triples + L + planning + L + 1 steps, L the path length):
 - planning: ``planning_steps`` blank steps (none by default), flag 0 on the first;
 - answer: L + 1 blank steps with flag 1 on (flag 0 also on the first); targets are
   the path's triples ``(u_i, e_i, u_{i+1})`` in order, then the termination
-  triple ``(999, 999, 999)``.
+  triple ``(999, 999, 999)``;
+- recall (training only, ``aux_recall`` blocks, none by default): per block
+  ``(s, e, _)`` with flag 0 on, then a blank step with flags 0 and 1 on whose
+  loss-only target (``Episode.aux``, never scored) is a description triple
+  ``(s, e, d)`` (the auxiliary recall loss, Park et al. 2020).
 """
 
 from __future__ import annotations
@@ -52,10 +56,12 @@ def traversal_episode(
     seed: int | None = None,
     planning_steps: int = 0,
     path: Sequence[LabelTriple] | None = None,
+    aux_recall: int = 0,
 ) -> Episode:
     """The episode for one query on a graph in label space (description shuffled by
     ``rng``). The answer is ``path`` when given (one walk along ``relations`` where a
-    node has several edges of one relation), else the walk :func:`follow` finds."""
+    node has several edges of one relation), else the walk :func:`follow` finds.
+    ``aux_recall`` recall blocks (drawn with ``rng``) end the episode."""
     path = list(path) if path is not None else follow(graph, source, relations)
     description = graph_triples(graph)
     rng.shuffle(description)
@@ -70,6 +76,7 @@ def traversal_episode(
     answers = [*path, TERMINATION]
     for i, triple in enumerate(answers):
         b.add(phase=i == 0, answer=True, target=triple)
+    recalled = b.recall(description, aux_recall, rng)
     names = {n: d["name"] for n, d in graph.nodes(data=True) if "name" in d}
     meta = {
         "task": "traversal",
@@ -81,6 +88,8 @@ def traversal_episode(
         "length": len(path),
         "n_triples": len(description),
     }
+    if recalled:
+        meta["recall"] = recalled
     if names:
         meta["node_names"] = names
     return b.build(meta)
@@ -93,6 +102,7 @@ def make_episode(
     *,
     max_triples: int | None = None,
     planning_steps: int = 0,
+    aux_recall: int = 0,
 ) -> Episode:
     """A traversal episode: a random walk of length drawn from ``lesson.length``.
 
@@ -105,6 +115,7 @@ def make_episode(
             relabelled for the episode.
         max_triples: sub-graph size limit for ``graph``.
         planning_steps: blank steps between query and answer (the paper: none).
+        aux_recall: recall blocks at the end (training's auxiliary recall loss).
     """
     rng, seed = episode_rng(rng)
     length = rng.randint(*lesson.length)
@@ -127,6 +138,7 @@ def make_episode(
         lesson=lesson.index,
         seed=seed,
         planning_steps=planning_steps,
+        aux_recall=aux_recall,
     )
     if episode.meta["path"] != walk:  # relations are unique per source, so never
         raise KgdncError("traversal answer differs from the sampled walk")
