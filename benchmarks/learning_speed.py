@@ -78,6 +78,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "mix-0.25": {"curriculum_mix": 0.25},
     "sparse-8": {"link_sparsity": 8},
     "planning-20": {"planning_steps": 20},
+    "aux-recall-3": {"aux_recall": 3},
     "exact-rule": {"pass_rule": "exact"},
 }
 

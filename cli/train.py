@@ -116,6 +116,12 @@ def train(
     planning_steps: Annotated[
         int | None, typer.Option(help="Shortest path, inference: planning steps (default 10).")
     ] = None,
+    aux_recall: Annotated[
+        int | None,
+        typer.Option(help="Traversal, inference: recall blocks per training episode for the "
+                     "auxiliary recall loss (Park et al. 2020; default 0; may change on "
+                     "--resume)."),
+    ] = None,
     link_sparsity: Annotated[
         int | None, typer.Option(help="Sparse links: keep K per row (default: dense).")
     ] = None,
@@ -139,7 +145,7 @@ def train(
         batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
-        planning_steps=planning_steps, link_sparsity=link_sparsity,
+        planning_steps=planning_steps, aux_recall=aux_recall, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,

@@ -282,6 +282,7 @@ def finetune(options: FinetuneOptions) -> FinetuneResult:
         batch_size=options.batch_size or min(config.batch_size, 16),
         memory_sizing="episode",
         num_workers=0,
+        aux_recall=0,  # query episodes never carry recall blocks
         seed=options.seed,
     )
     module = GraphTaskModule(config.to_dict(), base.meta["model_config"])

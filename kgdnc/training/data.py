@@ -12,7 +12,9 @@ Episodes are generated on the fly from the task's rules; nothing is stored.
   ``eval_episodes`` fresh episodes of the current lesson only, a new set at
   every check (the check's number is part of the seed), split over the ranks
   under DDP. ``running`` checks need no validation set: the module tallies the
-  training episodes' own greedy answers.
+  training episodes' own greedy answers (on their answer steps: recall blocks
+  of the auxiliary loss, ``aux_recall``, carry loss only and are never scored;
+  fresh check sets have none).
 
 Graph-task batches are :class:`kgdnc.tasks.Batch` (B, T, 92); interactive
 tasks (shortest path) yield the list of episodes itself, which the rollout
@@ -79,11 +81,18 @@ def check_plan(config: TrainConfig) -> CheckPlan:
     )
 
 
-def episode_options(config: TrainConfig) -> dict[str, Any]:
-    """Keyword arguments for the task's ``make_episode`` that the configuration sets."""
+def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any]:
+    """Keyword arguments for the task's ``make_episode`` that the configuration sets.
+
+    ``aux_recall`` (recall blocks for the auxiliary loss) is for training episodes
+    only: a fresh check (``training=False``) scores the task's own episodes.
+    """
+    options: dict[str, Any] = {}
     if config.planning_steps is not None and config.task in ("shortest-path", "inference"):
-        return {"planning_steps": config.planning_steps}
-    return {}
+        options["planning_steps"] = config.planning_steps
+    if training and config.aux_recall and config.task in ("traversal", "inference"):
+        options["aux_recall"] = config.aux_recall
+    return options
 
 
 def batch_of(task: Any, episodes: Sequence[Any]) -> Any:
@@ -187,7 +196,7 @@ class EpisodeDataModule(pl.LightningDataModule):
             self._check_set = CheckSet(
                 self.task, self.curriculum, episodes, eval_batch,
                 seed=mix_seed(self.config.seed, 0xC4EC), rank=rank, world_size=world,
-                options=episode_options(self.config),
+                options=episode_options(self.config, training=False),
             )
             self._check_set.checks = self._checks_done
         return DataLoader(self._check_set, batch_size=None, num_workers=0, collate_fn=_passthrough)

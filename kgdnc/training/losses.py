@@ -3,9 +3,10 @@
 The network's output y_t (90 wide) is read as nine 10-way softmaxes (three
 digits for each of source, edge, destination). The loss is the cross-entropy
 summed over the nine digits and over the answer steps of an episode, averaged
-over episodes; nothing outside the answer phase counts. A step is right when
-every digit's mode equals the target; an episode is right when all its answer
-steps are.
+over episodes; nothing outside the answer phase counts (the training module
+passes answer and recall steps, ``Batch.loss_mask()``, as the loss's mask, and
+answer steps alone to the scores). A step is right when every digit's mode
+equals the target; an episode is right when all its answer steps are.
 """
 
 from __future__ import annotations

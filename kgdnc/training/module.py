@@ -2,11 +2,12 @@
 
 One shared :meth:`GraphTaskModule.step` serves training, validation and test:
 the loss is the cross-entropy summed over the nine digits of each answer step,
-summed over the episode's answer steps and averaged over episodes; the metrics
-are the greedy episode accuracy (every answer step right) and the per-step
-accuracy. Shortest path is interactive (see :mod:`kgdnc.training.rollout`):
-the network's own choices are fed back, and training mixes in the planner's
-moves (DAgger, β = 0.8).
+summed over the episode's answer steps (and its loss-only recall steps,
+``Batch.aux``, when the auxiliary recall loss is on) and averaged over episodes;
+the metrics are the greedy episode accuracy (every answer step right, recall
+steps never counted) and the per-step accuracy. Shortest path is interactive
+(see :mod:`kgdnc.training.rollout`): the network's own choices are fed back, and
+training mixes in the planner's moves (DAgger, β = 0.8).
 
 Shapes: B episodes, T steps, N memory slots.
 """
@@ -159,7 +160,8 @@ class GraphTaskModule(pl.LightningModule):
             return rollout(self, batch, explore=explore, rng=self._rng, slack=slack)
         inputs, targets, mask = batch.inputs, batch.targets, batch.mask
         y, _ = self(inputs)
-        loss = sequence_loss(y, targets, mask, self.task.step_loss)
+        # loss on answer and recall steps (aux); scores on answer steps only
+        loss = sequence_loss(y, targets, batch.loss_mask(), self.task.step_loss)
         with torch.no_grad():
             scores = greedy_scores(y.detach(), targets, mask, self.task.step_correct)
         return StepResult(loss, scores)

@@ -135,13 +135,13 @@ def parse_devices(text: str) -> int | str:
     raise UserError(f"devices {text!r} is not a positive number or auto")
 
 
-# what a resume may change: training options, the planning steps of the episodes (blank
-# steps, no weights), and the network options that hold no weights (the fused step;
-# sparse links, which the paper found to learn as dense ones)
+# what a resume may change: training options, the planning steps and recall blocks of
+# the episodes (steps, no weights), and the network options that hold no weights (the
+# fused step; sparse links, which the paper found to learn as dense ones)
 RESUMABLE = frozenset({
     "lr", "batch_size", "check_every", "check_mode", "eval_episodes", "pass_rule",
     "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
-    "planning_steps", "fused", "link_sparsity",
+    "planning_steps", "aux_recall", "fused", "link_sparsity",
 })
 
 

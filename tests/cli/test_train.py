@@ -67,6 +67,9 @@ def test_train_resume_continues(tmp_path):
         (["train", "--task", "traversal", "--strategy", "horovod"], "strategy 'horovod'"),
         (["train", "--task", "traversal", "--max-steps", "0"], "max_steps must be"),
         (["train"], "needs a task"),
+        (["train", "--task", "shortest-path", "--aux-recall", "2"],
+         "aux_recall (--aux-recall) is for traversal and inference only"),
+        (["train", "--task", "inference", "--aux-recall", "-1"], "aux_recall must be at least 0"),
         (["eval", "--model", "missing.ckpt"], "does not exist"),
     ],
 )

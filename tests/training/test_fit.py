@@ -121,6 +121,28 @@ def test_resume_may_change_the_planning_steps(tiny_run, tmp_path):
     assert episode_options(config) == {"planning_steps": 20}
 
 
+def test_aux_recall_is_saved_and_may_change_on_resume(tiny_run, tmp_path):
+    """Recall blocks are steps of the training episodes, no weights: saved with the
+    run, kept by a plain resume, changeable (here off) on resume."""
+    from kgdnc.training.data import episode_options
+    from kgdnc.training.presets import TrainConfig
+
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2, overrides=(("aux_recall", 2),))
+
+    def saved() -> TrainConfig:
+        return TrainConfig.from_dict(checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+                                     ["train_config"])
+
+    assert saved().aux_recall == 2
+    assert episode_options(saved()) == {"aux_recall": 2}
+    assert tiny_run(out=out, resume=True, max_steps=3).steps == 3
+    assert saved().aux_recall == 2
+    assert tiny_run(out=out, resume=True, max_steps=4, overrides=(("aux_recall", 0),)).steps == 4
+    assert saved().aux_recall == 0
+    assert episode_options(saved()) == {}
+
+
 def test_shortest_path_rollout_scores_and_gradients():
     from kgdnc.tasks import get_task
     from kgdnc.training.module import GraphTaskModule
