@@ -258,35 +258,49 @@ inline void dot_and_square(const T* k, const T* row, int64_t W, T& dot, T& squar
 // c = softmax_n(β cos(k, M[n])) for one head; as addressing.content_weighting.
 // Without a mask: cos = k·M[n] / (|k| |M[n]| + ε) (fused.CosineContent).
 // With a mask m: cos = (k∘m²)·M[n] / (sqrt(Σ k² m² + ε²) sqrt(Σ m² M[n]² + ε²) + ε).
+
+// |k|, or with a mask m: sqrt(Σ k² m² + ε²).
+template <typename T>
+T key_norm(const T* k, int64_t W, const T* mask, T eps) {
+  T s = 0;
+  if (mask == nullptr) {
+    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w];
+    return std::sqrt(s);
+  }
+  for (int64_t w = 0; w < W; ++w) s += k[w] * k[w] * (mask[w] * mask[w]);
+  return std::sqrt(s + eps * eps);
+}
+
+// dot = k·row and norm = |row|, or with a mask m: (k∘m²)·row and sqrt(Σ m² row² + ε²).
+template <typename T>
+void row_dot_norm(const T* k, const T* row, int64_t W, const T* mask, T eps, T& dot, T& norm) {
+  dot = 0;
+  norm = 0;
+  if (mask == nullptr) {
+    dot_and_square(k, row, W, dot, norm);
+    norm = std::sqrt(norm);
+    return;
+  }
+  T d = 0, sq = 0;
+#pragma omp simd reduction(+ : d, sq)
+  for (int64_t w = 0; w < W; ++w) {
+    T m2 = mask[w] * mask[w];
+    d += k[w] * m2 * row[w];
+    sq += m2 * (row[w] * row[w]);
+  }
+  dot = d;
+  norm = std::sqrt(sq + eps * eps);
+}
+
 template <typename T>
 void content_forward(const T* M, int64_t N, int64_t W, const T* k, T beta, const T* mask,
                      T eps, T* out, T* cosine) {
-  T kn;
-  if (mask == nullptr) {
-    T s = 0;
-    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w];
-    kn = std::sqrt(s);
-  } else {
-    T s = 0;
-    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w] * (mask[w] * mask[w]);
-    kn = std::sqrt(s + eps * eps);
-  }
+  const T kn = key_norm(k, W, mask, eps);
   T zmax = -std::numeric_limits<T>::infinity();
   for (int64_t n = 0; n < N; ++n) {
     const T* row = M + n * W;
-    T dot = 0, sq = 0;
-    if (mask == nullptr) {
-      dot_and_square(k, row, W, dot, sq);
-      sq = std::sqrt(sq);
-    } else {
-#pragma omp simd reduction(+ : dot, sq)
-      for (int64_t w = 0; w < W; ++w) {
-        T m2 = mask[w] * mask[w];
-        dot += k[w] * m2 * row[w];
-        sq += m2 * (row[w] * row[w]);
-      }
-      sq = std::sqrt(sq + eps * eps);
-    }
+    T dot, sq;
+    row_dot_norm(k, row, W, mask, eps, dot, sq);
     T c = dot / (kn * sq + eps);
     cosine[n] = c;
     T z = c * beta;
@@ -313,34 +327,14 @@ void content_backward(const T* __restrict__ M, int64_t N, int64_t W, const T* __
   T* norms = scratch.data();       // |M[n]| (masked or not)
   T* gdots = norms + N;            // dL/d(k·M[n])
   T* gnorms = gdots + N;           // dL/d|M[n]|
-  T kn;
-  if (mask == nullptr) {
-    T s = 0;
-    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w];
-    kn = std::sqrt(s);
-  } else {
-    T s = 0;
-    for (int64_t w = 0; w < W; ++w) s += k[w] * k[w] * (mask[w] * mask[w]);
-    kn = std::sqrt(s + eps * eps);
-  }
+  const T kn = key_norm(k, W, mask, eps);
   T gc = 0;
   for (int64_t n = 0; n < N; ++n) gc += g[n] * c[n];
   T gkn = 0;
   for (int64_t n = 0; n < N; ++n) {
     const T* row = M + n * W;
-    T dot = 0, sq = 0;
-    if (mask == nullptr) {
-      dot_and_square(k, row, W, dot, sq);
-      sq = std::sqrt(sq);
-    } else {
-#pragma omp simd reduction(+ : dot, sq)
-      for (int64_t w = 0; w < W; ++w) {
-        T m2 = mask[w] * mask[w];
-        dot += k[w] * m2 * row[w];
-        sq += m2 * (row[w] * row[w]);
-      }
-      sq = std::sqrt(sq + eps * eps);
-    }
+    T dot, sq;
+    row_dot_norm(k, row, W, mask, eps, dot, sq);
     T denom = kn * sq + eps;
     T cosv = dot / denom;
     T gz = (g[n] - gc) * c[n];  // softmax backward
