@@ -77,7 +77,8 @@ def train(
     init_from: Annotated[
         str | None,
         typer.Option(help="Start a new run from a model's weights and lesson (a checkpoint, "
-                     "or a stored or bundled model's name); fresh optimiser."),
+                     "or a stored or bundled model's name); fresh optimiser. A model of "
+                     "another graph task gives its weights only (lesson 1)."),
     ] = None,
     until_lesson: Annotated[
         int | None, typer.Option(help="Stop once this lesson has been passed.")

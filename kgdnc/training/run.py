@@ -41,7 +41,9 @@ class RunOptions:
         max_time: ``HH:MM:SS`` for this invocation.
         until_lesson: stop once this (1-based) lesson has been passed.
         init_from: a checkpoint (path) whose weights and lesson a new run
-            starts from: a warm start, with a fresh optimiser.
+            starts from: a warm start, with a fresh optimiser. A model of
+            another graph task (same network) gives its weights only: the run
+            starts at lesson 1 with no examples counted (transfer).
         accelerator, devices, strategy: Lightning's.
         threads: ``torch.set_num_threads`` for this process (default 1: the
             DNC's small operations run slower with more threads on shared cores).
@@ -206,10 +208,11 @@ def _warm_config(options: RunOptions) -> TrainConfig:
     path = Path(str(options.init_from))
     meta = checkpoint_meta(read_checkpoint(path), path)
     saved = TrainConfig.from_dict(meta["train_config"])
-    if options.task is not None and options.task != saved.task:
+    task = options.task or saved.task
+    if task != saved.task and "copy" in (task, saved.task):
         raise UserError(
-            f"the task {options.task} differs from the model's task ({saved.task}); leave it out "
-            "or pick a model of that task"
+            f"the task {task} differs from the model's task ({saved.task}), and copy episodes "
+            "have another input; pick a model of a graph task or of the same task"
         )
     given = dict(options.overrides)
     bad = sorted(k for k in given if k in NETWORK_FIELDS and given[k] != getattr(saved, k))
@@ -219,18 +222,21 @@ def _warm_config(options: RunOptions) -> TrainConfig:
                         "drop them or train from scratch")
     network = {k: getattr(saved, k) for k in NETWORK_FIELDS - {"task", "model"}}
     return make_preset(
-        options.preset, saved.task, saved.model, seed=options.seed, **{**given, **network}
+        options.preset, task, saved.model, seed=options.seed, **{**given, **network}
     )
 
 
 def warm_start(module: Any, curriculum: Any, path: Path) -> None:
     """Load a model's weights into ``module`` and start ``curriculum`` at its lesson
-    (its examples count on)."""
+    (its examples count on); a model of another task gives its weights only (lesson 1,
+    no examples counted)."""
     from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
 
     data = read_checkpoint(path)
     meta = checkpoint_meta(data, path)
     module.load_state_dict(data["state_dict"], strict=True)
+    if TrainConfig.from_dict(meta["train_config"]).task != module.config.task:
+        return
     module.examples_seen = int(meta.get("examples_seen", 0))
     position = int((meta.get("curriculum") or {}).get("position", meta.get("lesson", 0)))
     curriculum.load_state_dict({"position": position, "n_lessons": len(curriculum.lessons)})

@@ -292,6 +292,27 @@ def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):
                  overrides=(("word_size", 64),))
 
 
+def test_warm_start_from_another_tasks_model_takes_its_weights_only(tiny_run, tmp_path):
+    """Transfer: a traversal model starts an inference run with its weights, at lesson 1
+    with no examples counted; copy models (another input) are refused."""
+    first = tmp_path / "first"
+    tiny_run("traversal", out=first, max_steps=4, overrides=(("threshold", 0.0),))
+    warm = tmp_path / "warm"
+    result = tiny_run("inference", out=warm, init_from=first / "last.ckpt", max_steps=1,
+                      overrides=(("threshold", 1.01),))
+    assert result.lesson == 1
+    meta = checkpoint_meta(read_checkpoint(warm / "last.ckpt"))
+    assert meta["train_config"]["task"] == "inference"
+    donor = checkpoint_meta(read_checkpoint(first / "last.ckpt"))["train_config"]
+    assert meta["train_config"]["word_size"] == donor["word_size"]
+    # one batch of this run, none of the donor's
+    assert meta["examples_seen"] == meta["train_config"]["batch_size"]
+    copy = tmp_path / "copy"
+    tiny_run("copy", out=copy, max_steps=1)
+    with pytest.raises(UserError, match="copy episodes have another input"):
+        tiny_run("traversal", out=tmp_path / "bad", init_from=copy / "last.ckpt")
+
+
 def test_warm_start_begins_with_the_models_weights(tmp_path):
     from kgdnc.training.module import GraphTaskModule
     from kgdnc.training.presets import make_preset
