@@ -41,7 +41,10 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert c.preset == "cpu-ln"
         # everything else is the cpu preset's
         changed = {k for k, v in c.to_dict().items() if base.to_dict()[k] != v}
-        assert changed == {"preset", "batch_size", "layer_norm", "word_size", "fused"}
+        levers = {"preset", "batch_size", "layer_norm", "word_size", "fused"}
+        # inference also learns the look-up from recall blocks
+        assert changed == levers | ({"aux_recall"} if task == "inference" else set())
+        assert c.aux_recall == (3 if task == "inference" else 0)
 
 
 def test_overrides_and_round_trip():
