@@ -90,7 +90,7 @@ def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any
     options: dict[str, Any] = {}
     if config.planning_steps is not None and config.task in ("shortest-path", "inference"):
         options["planning_steps"] = config.planning_steps
-    if training and config.aux_recall and config.task in ("traversal", "inference"):
+    if training and config.aux_recall:  # TrainConfig allows it for traversal and inference only
         options["aux_recall"] = config.aux_recall
     return options
 

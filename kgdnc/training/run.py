@@ -235,7 +235,7 @@ def warm_start(module: Any, curriculum: Any, path: Path) -> None:
     data = read_checkpoint(path)
     meta = checkpoint_meta(data, path)
     module.load_state_dict(data["state_dict"], strict=True)
-    if TrainConfig.from_dict(meta["train_config"]).task != module.config.task:
+    if meta["train_config"]["task"] != module.config.task:
         return
     module.examples_seen = int(meta.get("examples_seen", 0))
     position = int((meta.get("curriculum") or {}).get("position", meta.get("lesson", 0)))
