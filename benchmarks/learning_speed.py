@@ -150,7 +150,7 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
     cache = spec.out / "measured.json"
     done = json.loads(cache.read_text()) if cache.is_file() else {}
     for ckpt in sorted(spec.out.glob("passed-*.ckpt")):
-        key = f"{ckpt.name}/{episodes}/{queries}/{int(test_graph)}"
+        key = f"{ckpt.name}/{episodes}/{queries}/{int(test_graph)}/questions"
         if key not in done:
             lesson = int(ckpt.stem.split("-")[1])
             final = evaluate(ckpt, lesson=FINAL[spec.task], episodes=episodes, seed=4321)
@@ -160,7 +160,7 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
 
                 test = graph_accuracy(ckpt, graph, lengths=lengths, episodes=queries,
                                       seed=4321).accuracy
-            done[key] = {"lesson": lesson, "final": final.accuracy, "test": test}
+            done[key] = {"lesson": lesson, "final": final.question_accuracy, "test": test}
             cache.write_text(json.dumps(done, indent=1))
         rows.append(done[key])
     return rows

@@ -83,6 +83,12 @@ def train(
     until_lesson: Annotated[
         int | None, typer.Option(help="Stop once this lesson has been passed.")
     ] = None,
+    keep_training: Annotated[
+        bool,
+        typer.Option("--keep-training",
+                     help="After the last lesson passes, train on it until --max-steps or "
+                     "--max-time (also resumes a completed run)."),
+    ] = False,
     workers: Annotated[
         int | None, typer.Option(help="DataLoader workers generating episodes.")
     ] = None,
@@ -156,7 +162,7 @@ def train(
         task=task, model=model, preset=preset, seed=seed,
         out=out if out is not None else Path("runs") / f"{task or 'run'}-{model or 'dnc'}",
         resume=resume, max_steps=max_steps, max_time=max_time, until_lesson=until_lesson,
-        init_from=start,
+        keep_training=keep_training, init_from=start,
         accelerator=accelerator, devices=devices, strategy=strategy,
         threads=threads, progress=progress,
         overrides=tuple((k, v) for k, v in overrides.items() if v is not None),

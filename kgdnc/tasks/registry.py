@@ -47,6 +47,11 @@ class Task:
         make_episode: ``(lesson, rng_or_seed, graph=None) -> Episode | ShortestPathEpisode``.
         step_loss: ``(logits (..., O), targets (..., K)) -> (...)`` loss per step.
         step_correct: ``(logits (..., O), targets (..., K)) -> (...)`` bool per step.
+        per_answer: True where each answer step is a question of its own
+            (inference: three queries an episode, each answered in one step),
+            so a curriculum check counts answers; else one question is a whole
+            episode (a traversal's path, a shortest path's walk). The paper
+            passes a lesson when 90 % of the greedy answers are right.
     """
 
     name: str
@@ -63,6 +68,7 @@ class Task:
     make_episode: Callable[..., Any]
     step_loss: Callable[[Tensor, Tensor], Tensor]
     step_correct: Callable[[Tensor, Tensor], Tensor]
+    per_answer: bool = False
 
     def curriculum(self, start: int = 0) -> Curriculum:
         """A fresh curriculum over this task's lessons."""
@@ -139,6 +145,7 @@ _TASKS: dict[str, Task] = {
         replay=0.1,
         interactive=False,
         make_episode=inference.make_episode,
+        per_answer=True,
         **_GRAPH,
     ),
     "shortest-path": Task(

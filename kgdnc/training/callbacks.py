@@ -100,19 +100,23 @@ class CurriculumCallback(Callback):
         if math.isnan(accuracy):
             return
         lesson = self.curriculum.position
+        was_completed = self.curriculum.completed
         # Every rank holds the same all-reduced accuracy, so every rank's
         # curriculum takes the same decision.
         advanced = bool(self.curriculum.update(accuracy))
+        # a completed run trained on (keep_training) passes nothing new
+        newly_completed = self.curriculum.completed and not was_completed
         step_accuracy = result.get("step_accuracy")
         record = {
             "lesson": int(lesson) + 1,
             "accuracy": accuracy,
             "exact_accuracy": float(result.get("exact_accuracy", accuracy)),
+            "episode_accuracy": float(result.get("episode_accuracy", accuracy)),
             "step_accuracy": None if step_accuracy is None else float(step_accuracy),
             "loss": result.get("loss"),
             "episodes": int(result["episodes"]),
             "mode": self.mode,
-            "passed": advanced or bool(self.curriculum.completed),
+            "passed": advanced or newly_completed,
             "completed": bool(self.curriculum.completed),
             "step": int(trainer.global_step),
             "examples": int(getattr(pl_module, "examples_seen", 0)),
@@ -206,11 +210,14 @@ class CheckReporter(_AfterCheck):
         step_acc = record["step_accuracy"]
         loss = record["loss"]
         exact = record.get("exact_accuracy")
+        whole = record.get("episode_accuracy")
         line = (
             f"step {record['step']:>7} | examples {record['examples']:>9,} | "
             f"lesson {record['lesson']}/{len(self.curriculum_callback.curriculum.lessons)} | "
             f"acc {record['accuracy']:.3f}"
             + (f" | exact {exact:.3f}" if exact is not None and exact != record["accuracy"]
+               else "")
+            + (f" | episodes {whole:.3f}" if whole is not None and whole != record["accuracy"]
                else "")
             + (f" | step acc {step_acc:.3f}" if step_acc is not None else "")
             + (f" | loss {loss:.3f}" if loss is not None else "")
@@ -249,17 +256,25 @@ class InvocationTimer(Timer):
 
 
 class StopWhenComplete(_AfterCheck):
-    """Stop training once the last lesson (or lesson ``until_lesson``) has been passed."""
+    """Stop training once the last lesson (or lesson ``until_lesson``) has been passed;
+    with ``keep_training``, the last lesson does not stop it."""
 
-    def __init__(self, curriculum: Curriculum, until_lesson: int | None = None) -> None:
+    def __init__(
+        self, curriculum: Curriculum, until_lesson: int | None = None, keep_training: bool = False
+    ) -> None:
         self.curriculum = curriculum
         self.until_lesson = until_lesson
+        self.keep_training = keep_training
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.curriculum.completed and not self.keep_training:
+            trainer.should_stop = True  # a completed run, resumed: nothing to train
 
     def after_check(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.state.fn != "fit":
             return
         passed = self.curriculum.position  # lessons passed so far
-        if self.curriculum.completed or (
+        if (self.curriculum.completed and not self.keep_training) or (
             self.until_lesson is not None and passed >= self.until_lesson
         ):
             trainer.should_stop = True

@@ -67,6 +67,16 @@ class EvalReport:
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
     detail: str | None = None
 
+    @property
+    def question_accuracy(self) -> float:
+        """Share of questions answered right, the unit of a curriculum check: each
+        query for inference (its per-step accuracy), else whole episodes."""
+        from kgdnc.tasks import get_task
+
+        if get_task(self.task).per_answer and self.step_accuracy is not None:
+            return self.step_accuracy
+        return self.accuracy
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model_path,

@@ -25,7 +25,7 @@ from kgdnc import __version__
 from kgdnc.dnc import DNCConfig
 from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, OUTPUT_SIZE, TERMINATION_LABEL
 from kgdnc.training.checkpoint import FORMAT, FORMAT_VERSION, META_KEY
-from kgdnc.training.losses import StepResult, greedy_scores, sequence_loss
+from kgdnc.training.losses import Scores, StepResult, greedy_scores, sequence_loss
 from kgdnc.training.presets import TrainConfig
 from kgdnc.training.trained import build_network, memory_size_for, round_up
 
@@ -121,9 +121,10 @@ class GraphTaskModule(pl.LightningModule):
         self.memory_size_override: int | None = None
         self._rng = random.Random(config.seed + 7919)
         self._val_sums = torch.zeros(6, dtype=torch.float64)
-        # running check: [episodes of the current lesson right, of them, all
-        # training episodes, their summed loss] since the last check
-        self._running: list[float] = [0, 0, 0, 0.0]
+        # running check since the last check: [questions of the current lesson's
+        # episodes answered right, of them, all training episodes, their summed
+        # loss, the current lesson's episodes right, of them]
+        self._running: list[float] = [0, 0, 0, 0.0, 0, 0]
         self.check_result: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ model
@@ -167,17 +168,17 @@ class GraphTaskModule(pl.LightningModule):
         return StepResult(loss, scores)
 
     def step(self, batch: Any, stage: str) -> Tensor:
-        """The shared train/val/test step: loss, episode and per-step accuracy, logged."""
+        """The shared train/val/test step: loss, question and per-step accuracy, logged."""
         result = self.run_batch(batch, explore=stage == "train")
         scores = result.scores
         size = int(scores.episode_correct.shape[0])
         episodes_right = scores.episode_correct.float().sum()
         steps_right = scores.step_correct.float().sum()
         steps = scores.answer_steps.float().sum()
-        acc = episodes_right / size
         step_acc = steps_right / steps.clamp(min=1)
+        acc = step_acc if self.task.per_answer else episodes_right / size
         if stage == "train":
-            self._tally(batch, scores.episode_correct, size, float(result.loss.detach()))
+            self._tally(batch, scores, float(result.loss.detach()))
             self.examples_seen += size * self.trainer.world_size
             self.log("loss", result.loss.detach(), prog_bar=True, batch_size=size)
             self.log("acc", acc, prog_bar=True, batch_size=size)
@@ -195,35 +196,47 @@ class GraphTaskModule(pl.LightningModule):
             self.log(f"{stage}/loss", result.loss.detach(), batch_size=size, sync_dist=True)
         return result.loss
 
-    def _tally(self, batch: Any, correct: Tensor, size: int, loss: float = 0.0) -> None:
-        """Count the training episodes of the current lesson and their greedy verdicts
-        (a running check; interactive tasks' training walks mix in the planner's
-        moves, so only tasks that feed nothing back are tallied), and the loss."""
+    def _tally(self, batch: Any, scores: Scores, loss: float = 0.0) -> None:
+        """Count the training episodes of the current lesson, their questions and
+        greedy verdicts (a running check; interactive tasks' training walks mix in
+        the planner's moves, so only tasks that feed nothing back are tallied),
+        and the loss of all episodes."""
+        size = int(scores.episode_correct.shape[0])
         self._running[2] += size
         self._running[3] += loss * size
         lessons = batch_lessons(batch)
         if self.task.interactive or lessons is None:
             return
-        mine = lessons.to(correct.device) == self.lesson + 1
-        self._running[0] += int((correct & mine).sum())
-        self._running[1] += int(mine.sum())
+        mine = lessons.to(scores.episode_correct.device) == self.lesson + 1
+        if self.task.per_answer:
+            right = scores.step_correct.sum(-1)
+            asked = scores.answer_steps
+        else:
+            right = scores.episode_correct.long()
+            asked = torch.ones_like(right)
+        self._running[0] += int(right[mine].sum())
+        self._running[1] += int(asked[mine].sum())
+        self._running[4] += int(scores.episode_correct[mine].sum())
+        self._running[5] += int(mine.sum())
 
     def running_episodes(self) -> int:
         """Training episodes (this rank) since the last running check."""
         return int(self._running[2])
 
     def take_running_check(self) -> dict[str, float | None]:
-        """The running check's result (episodes of the current lesson since the last
-        check, summed over ranks; the mean training loss of all episodes), and a
-        fresh start."""
+        """The running check's result (the questions of the current lesson's
+        episodes since the last check, summed over ranks; the mean training loss of
+        all episodes), and a fresh start."""
         counts = torch.tensor(self._running, dtype=torch.float64, device=self.device)
-        self._running = [0, 0, 0, 0.0]
+        self._running = [0, 0, 0, 0.0, 0, 0]
         if self.trainer.world_size > 1:
             counts = self.trainer.strategy.reduce(counts, reduce_op="sum")
-        right, total, seen, loss = (float(c) for c in counts)
-        acc = right / total if total else float("nan")
-        return {"accuracy": acc, "step_accuracy": None, "episodes": total,
-                "loss": loss / seen if seen else None, "exact_accuracy": acc}
+        right, asked, seen, loss, episodes_right, episodes = (float(c) for c in counts)
+        acc = right / asked if asked else float("nan")
+        whole = episodes_right / episodes if episodes else float("nan")
+        return {"accuracy": acc, "step_accuracy": None, "episodes": episodes,
+                "loss": loss / seen if seen else None, "exact_accuracy": acc,
+                "episode_accuracy": whole}
 
     def transfer_batch_to_device(
         self, batch: Any, device: torch.device, dataloader_idx: int
@@ -253,11 +266,13 @@ class GraphTaskModule(pl.LightningModule):
         episodes = float(sums[1])
         if episodes == 0:
             return
-        acc = float(sums[0]) / episodes
         step_acc = float(sums[2]) / max(float(sums[3]), 1.0)
-        exact = float(sums[5]) / episodes
+        whole = float(sums[0]) / episodes
+        acc = step_acc if self.task.per_answer else whole
+        exact = acc if self.task.per_answer else float(sums[5]) / episodes
         self.check_result = {
             "accuracy": acc,
+            "episode_accuracy": whole,
             "step_accuracy": step_acc,
             "episodes": episodes,
             "loss": float(sums[4]) / episodes,

@@ -40,6 +40,9 @@ class RunOptions:
         max_steps: stop at this global step (batches, counted over resumptions).
         max_time: ``HH:MM:SS`` for this invocation.
         until_lesson: stop once this (1-based) lesson has been passed.
+        keep_training: once the last lesson has been passed, go on training on
+            the final lesson (with the run's replay) until ``max_steps`` or
+            ``max_time``; a completed run may be resumed so.
         init_from: a checkpoint (path) whose weights and lesson a new run
             starts from: a warm start, with a fresh optimiser. A model of
             another graph task (same network) gives its weights only: the run
@@ -62,6 +65,7 @@ class RunOptions:
     max_steps: int | None = None
     max_time: str | None = None
     until_lesson: int | None = None
+    keep_training: bool = False
     init_from: Path | None = None
     accelerator: str = "auto"
     devices: str = "1"
@@ -279,6 +283,8 @@ def train_run(options: RunOptions) -> TrainResult:
         raise UserError(f"max_steps must be at least 1, got {options.max_steps}")
     if options.until_lesson is not None and options.until_lesson < 1:
         raise UserError(f"until_lesson must be at least 1, got {options.until_lesson}")
+    if options.keep_training and options.max_steps is None and max_time is None:
+        raise UserError("keep_training needs a limit: give max_steps or max_time")
     if options.threads is not None and options.threads < 1:
         raise UserError(f"threads must be at least 1, got {options.threads}")
     out = Path(options.out)
@@ -348,7 +354,9 @@ def train_run(options: RunOptions) -> TrainResult:
     callbacks: list[pl.Callback] = [
         curriculum_cb,
         CheckReporter(curriculum_cb, every_check=not options.progress),
-        StopWhenComplete(curriculum, until_lesson=options.until_lesson),
+        StopWhenComplete(
+            curriculum, until_lesson=options.until_lesson, keep_training=options.keep_training
+        ),
         HistoryWriter(curriculum_cb, out),
     ]
     if options.progress:

@@ -6,6 +6,7 @@ import torch
 
 from kgdnc.errors import UserError
 from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+from kgdnc.training.losses import Scores
 
 
 @pytest.mark.parametrize(
@@ -228,13 +229,39 @@ def test_running_check_counts_only_the_current_lessons_episodes():
     batch = collate(episodes)
     assert batch.lessons.tolist() == [1, 2, 1, 2, 1, 2]
     correct = torch.tensor([True, True, False, False, True, True])
-    module._tally(batch, correct, 6)
+    steps = torch.zeros(6, batch.mask.shape[1], dtype=torch.bool)
+    module._tally(batch, Scores(steps, correct, batch.mask.sum(-1)))
     assert module.running_episodes() == 6
     module.trainer = type("T", (), {"world_size": 1})()  # type: ignore[assignment]
     result = module.take_running_check()
     # lesson-2 episodes are 1, 3, 5: right, wrong, right
     assert result["episodes"] == 3 and result["accuracy"] == pytest.approx(2 / 3)
     assert module.running_episodes() == 0
+
+
+def test_inference_checks_count_each_query_as_a_question():
+    """Three queries an episode: two of three right in every episode is 67 % of the
+    answers but no episode wholly right."""
+    from kgdnc.tasks import get_task
+    from kgdnc.tasks.episode import collate
+    from kgdnc.training.module import GraphTaskModule
+    from kgdnc.training.presets import make_preset
+
+    config = make_preset("cpu", "inference", hidden_size=8, memory_size=8, word_size=4,
+                         read_heads=1)
+    module = GraphTaskModule(config.to_dict())
+    task = get_task("inference")
+    episodes = [task.make_episode(task.lessons[0], random.Random(i)) for i in range(4)]
+    batch = collate(episodes)
+    steps = batch.mask.clone()
+    for row in steps:  # the first answer of each episode is wrong
+        row[int(row.nonzero()[0])] = False
+    assert batch.mask.sum(-1).tolist() == [3, 3, 3, 3]
+    module._tally(batch, Scores(steps, torch.zeros(4, dtype=torch.bool), batch.mask.sum(-1)))
+    module.trainer = type("T", (), {"world_size": 1})()  # type: ignore[assignment]
+    result = module.take_running_check()
+    assert result["accuracy"] == pytest.approx(2 / 3)
+    assert result["episode_accuracy"] == 0.0 and result["episodes"] == 4
 
 
 def test_until_lesson_stops_after_that_lesson_and_keeps_its_weights(tiny_run, tmp_path):
@@ -340,3 +367,22 @@ def test_resume_may_switch_the_fused_step(tiny_run, tmp_path):
     tiny_run(out=out, resume=True, max_steps=4, overrides=(("fused", "auto"),))
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert meta["train_config"]["fused"] == "auto" and meta["model_config"]["fused"] == "auto"
+
+
+def test_keep_training_goes_on_after_the_last_lesson(tiny_run, tmp_path):
+    """A completed run resumed with keep_training trains on its final lesson; its
+    checks pass nothing new, so the weights saved at the last pass stay."""
+    out = tmp_path / "copy"
+    first = tiny_run("copy", out=out, overrides=(("threshold", 0.0),))
+    assert first.completed and first.steps == 10  # five lessons, a check each 2 batches
+    at_pass = (out / "passed-05.ckpt").read_bytes()
+    again = tiny_run(out=out, resume=True)
+    assert again.steps == 10  # a completed run stops at once
+    kept = tiny_run(out=out, resume=True, keep_training=True, max_steps=14)
+    assert kept.steps == 14 and kept.completed
+    history = json.loads((out / "history.json").read_text())
+    assert [h["passed"] for h in history[-2:]] == [False, False]
+    assert [h["lesson"] for h in history[-2:]] == [5, 5]
+    assert (out / "passed-05.ckpt").read_bytes() == at_pass
+    with pytest.raises(UserError, match="needs a limit"):
+        tiny_run(out=out, resume=True, keep_training=True)
