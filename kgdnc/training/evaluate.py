@@ -107,7 +107,11 @@ class EvalReport:
         table.add_column("episodes", justify="right")
         table.add_column("episode accuracy", justify="right")
         if steps:
-            table.add_column("per-step accuracy", justify="right")
+            from kgdnc.tasks import get_task
+
+            per_query = get_task(self.task).per_answer  # each answer step is a query
+            table.add_column("query accuracy" if per_query else "per-step accuracy",
+                             justify="right")
         for length, row in sorted(self.by_length.items()):
             cells = [str(length), str(int(row["episodes"])), f"{row['accuracy']:.1%}"]
             if steps:
