@@ -171,3 +171,10 @@ def test_training_on_the_gpu_runs_and_resumes(tmp_path):
     result = runner.invoke(app, ["train", "--out", str(out), "--resume", "--accelerator", "gpu",
                                  "--max-steps", "4", "--batch-size", "16", "--no-progress"])
     assert result.exit_code == 0, result.output
+
+
+def test_keep_training_without_a_limit_is_a_one_line_error(tmp_path):
+    result = _train(tmp_path / "run", "--task", "copy", "--keep-training")
+    assert result.exit_code == 2
+    assert "needs a limit" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
