@@ -176,7 +176,8 @@ class GraphTaskModule(pl.LightningModule):
         steps_right = scores.step_correct.float().sum()
         steps = scores.answer_steps.float().sum()
         step_acc = steps_right / steps.clamp(min=1)
-        acc = step_acc if self.task.per_answer else episodes_right / size
+        right, asked = self._questions(scores)
+        acc = right.sum() / asked.sum().clamp(min=1)
         if stage == "train":
             self._tally(batch, scores, float(result.loss.detach()))
             self.examples_seen += size * self.trainer.world_size
@@ -196,6 +197,14 @@ class GraphTaskModule(pl.LightningModule):
             self.log(f"{stage}/loss", result.loss.detach(), batch_size=size, sync_dist=True)
         return result.loss
 
+    def _questions(self, scores: Scores) -> tuple[Tensor, Tensor]:
+        """(B,) questions answered right and asked, per episode: each answer step
+        where the task asks one question per answer (inference), else the episode."""
+        if self.task.per_answer:
+            return scores.step_correct.sum(-1), scores.answer_steps
+        right = scores.episode_correct.long()
+        return right, torch.ones_like(right)
+
     def _tally(self, batch: Any, scores: Scores, loss: float = 0.0) -> None:
         """Count the training episodes of the current lesson, their questions and
         greedy verdicts (a running check; interactive tasks' training walks mix in
@@ -208,12 +217,7 @@ class GraphTaskModule(pl.LightningModule):
         if self.task.interactive or lessons is None:
             return
         mine = lessons.to(scores.episode_correct.device) == self.lesson + 1
-        if self.task.per_answer:
-            right = scores.step_correct.sum(-1)
-            asked = scores.answer_steps
-        else:
-            right = scores.episode_correct.long()
-            asked = torch.ones_like(right)
+        right, asked = self._questions(scores)
         self._running[0] += int(right[mine].sum())
         self._running[1] += int(asked[mine].sum())
         self._running[4] += int(scores.episode_correct[mine].sum())
