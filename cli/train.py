@@ -125,9 +125,9 @@ def train(
     ] = None,
     aux_recall: Annotated[
         int | None,
-        typer.Option(help="Traversal, inference: recall blocks per training episode for the "
-                     "auxiliary recall loss (Park et al. 2020; default 0; may change on "
-                     "--resume)."),
+        typer.Option(help="Recall blocks per training episode for the auxiliary recall "
+                     "loss (Park et al. 2020; shortest path: backward look-ups; default "
+                     "0; may change on --resume)."),
     ] = None,
     link_sparsity: Annotated[
         int | None, typer.Option(help="Sparse links: keep K per row (default: dense).")

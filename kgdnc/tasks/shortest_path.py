@@ -45,6 +45,7 @@ __all__ = [
     "choose_next",
     "make_episode",
     "optimal_nll",
+    "predecessor_recall",
     "shortest_path_episode",
 ]
 
@@ -290,6 +291,42 @@ def optimal_nll(cand_log_probs: Tensor, optimal_mask: Tensor) -> Tensor:
     masked = cand_log_probs.masked_fill(~optimal_mask, float("-inf"))
     loss = -torch.logsumexp(masked, dim=-1)
     return torch.where(has, loss, torch.zeros_like(loss))
+
+
+def predecessor_recall(
+    episode: ShortestPathEpisode, blocks: int, rng: random.Random
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Recall blocks of the auxiliary recall loss for shortest path, asked backwards:
+    the backward search of a plan looks up the triples that lead into a node.
+
+    Each block is a query ``(_, _, d)`` with flag 0 on, then a blank step with flags
+    0 and 1 on whose output is scored on all the description's triples and
+    renormalised over them (:func:`candidate_log_probs`); its target is every
+    triple ``(s, e, d)`` that ends in ``d`` (the loss is :func:`optimal_nll`). The
+    nodes ``d`` are drawn uniformly with ``rng`` among those with an incoming
+    triple, distinct while there are enough.
+
+    Returns:
+        inputs (2 * blocks, 92); digits (C, 9) of the C description triples;
+        targets (blocks, C), True on the triples that end in each block's node.
+        ``blocks == 0`` (or a graph with no triple) gives empty tensors.
+    """
+    triples = sorted({(u, rel, v) for u, v, rel in episode.graph.edges(data="relation")})
+    ends = sorted({v for _, _, v in triples})
+    if blocks <= 0 or not triples:
+        empty = torch.zeros(0, N_DIGITS, dtype=torch.long)
+        return torch.zeros(0, encode_input((None, None, None)).shape[0]), empty, torch.zeros(
+            0, 0, dtype=torch.bool)
+    chosen: list[int] = []
+    while len(chosen) < blocks:
+        chosen += rng.sample(ends, min(len(ends), blocks - len(chosen)))
+    inputs = []
+    for d in chosen:
+        inputs.append(encode_input((None, None, d), phase=True))
+        inputs.append(encode_input((None, None, None), phase=True, answer=True))
+    digits = torch.stack([triple_digits(t) for t in triples])
+    targets = torch.tensor([[t[2] == d for t in triples] for d in chosen], dtype=torch.bool)
+    return torch.stack(inputs), digits, targets
 
 
 class ShortestPathRollout:

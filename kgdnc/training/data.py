@@ -86,11 +86,14 @@ def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any
 
     ``aux_recall`` (recall blocks for the auxiliary loss) is for training episodes
     only: a fresh check (``training=False``) scores the task's own episodes.
+    Shortest path's blocks are not part of its episodes: the rollout asks them
+    after the answer (:func:`kgdnc.training.rollout.recall_loss`).
     """
     options: dict[str, Any] = {}
     if config.planning_steps is not None and config.task in ("shortest-path", "inference"):
         options["planning_steps"] = config.planning_steps
-    if training and config.aux_recall:  # TrainConfig allows it for traversal and inference only
+    if training and config.aux_recall and config.task in ("traversal", "inference"):
+        # shortest path asks its recall blocks after the interactive answer (rollout)
         options["aux_recall"] = config.aux_recall
     return options
 

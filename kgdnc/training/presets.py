@@ -102,12 +102,14 @@ class TrainConfig:
             top of the task's replay of earlier lessons; 0 is the paper's.
         planning_steps: shortest path and inference: blank steps between query
             and answer (None: the paper's 10).
-        aux_recall: traversal and inference: recall blocks appended at the end of
-            each training episode for the auxiliary recall loss (Park et al.
-            2020): ``(s, e, _)`` then an answer step whose target is a stored
-            description triple ``(s, e, d)``; they carry loss, never accuracy. 0
-            (the paper's) adds none; curriculum checks, eval and answering never
-            get them.
+        aux_recall: recall blocks appended at the end of each training episode
+            for the auxiliary recall loss (Park et al. 2020). Traversal and
+            inference: ``(s, e, _)`` then an answer step whose target is a stored
+            description triple ``(s, e, d)``; shortest path (after the answer):
+            ``(_, _, d)`` then an answer step whose target is any triple that
+            ends in ``d``, the backward look-up of a plan. They carry loss, never
+            accuracy. 0 (the paper's) adds none; curriculum checks, eval and
+            answering never get them.
         threshold: accuracy that passes a lesson (None: the task's own).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
@@ -174,12 +176,10 @@ class TrainConfig:
             raise UserError(f"planning_steps must be at least 0, got {self.planning_steps}")
         if self.aux_recall < 0:
             raise UserError(f"aux_recall must be at least 0, got {self.aux_recall}")
-        if self.aux_recall and self.task not in ("traversal", "inference"):
-            why = ("its answer is an interactive rollout" if self.task == "shortest-path"
-                   else "its episodes store no triples")
+        if self.aux_recall and self.task not in ("traversal", "inference", "shortest-path"):
             raise UserError(
-                f"aux_recall (--aux-recall) is for traversal and inference only, not "
-                f"{self.task} ({why}); drop it or set it to 0"
+                f"aux_recall (--aux-recall) is for the graph tasks, not {self.task} "
+                "(its episodes store no triples); drop it or set it to 0"
             )
         if not 0.0 <= self.curriculum_mix < 1.0:
             raise UserError(f"curriculum_mix must lie in [0, 1), got {self.curriculum_mix}")

@@ -9,6 +9,10 @@ candidates that begin a shortest path, and the next move is an optimal
 candidate with probability β (DAgger, training) or the network's greedy choice
 (evaluation). Finished walks are padded (zero input, no loss).
 
+In training, ``aux_recall`` recall blocks (:func:`recall_loss`) follow the
+answer: backward look-ups ``(_, _, d)`` whose loss is added to the episode's;
+they are never scored.
+
 Metrics: an episode is right when the greedy walk reaches the destination in
 exactly the shortest path's number of steps (with ``slack`` 1, the Methods'
 rule: at most one step more; the exact verdict is returned beside it); a step
@@ -24,16 +28,18 @@ from typing import Any, NamedTuple, Protocol
 import torch
 from torch import Tensor, nn
 
+from kgdnc.tasks.codec import N_DIGITS
 from kgdnc.tasks.shortest_path import (
     ShortestPathEpisode,
     ShortestPathRollout,
     candidate_log_probs,
     optimal_nll,
+    predecessor_recall,
 )
 from kgdnc.training.losses import Scores, StepResult
 from kgdnc.training.presets import TrainConfig
 
-__all__ = ["Played", "play", "rollout"]
+__all__ = ["Played", "play", "recall_loss", "rollout"]
 
 Forward = Callable[[Tensor, Any], tuple[Tensor, Any]]  # (x (B, T, 92), state) -> (y, state)
 
@@ -101,6 +107,40 @@ def play(
     return Played(losses, none, none, state)
 
 
+def recall_loss(
+    episodes: list[ShortestPathEpisode],
+    forward: Forward,
+    state: Any,
+    blocks: int,
+    rng: random.Random,
+    device: Any = "cpu",
+) -> Tensor:
+    """The auxiliary recall loss of a batch (:func:`predecessor_recall`), its blocks
+    run from ``state`` (after the answer): (B,) summed block losses.
+
+    Each episode's blocks are scored on its own description's triples (padded to
+    the batch's largest description).
+    """
+    drawn = [predecessor_recall(e, blocks, rng) for e in episodes]
+    inputs = torch.stack([x for x, _, _ in drawn]).to(device)  # (B, 2k, 92)
+    y, _ = forward(inputs, state)
+    c = max(d.shape[0] for _, d, _ in drawn)
+    b = len(episodes)
+    digits = torch.zeros(b, c, N_DIGITS, dtype=torch.long)
+    mask = torch.zeros(b, c, dtype=torch.bool)
+    targets = torch.zeros(b, blocks, c, dtype=torch.bool)
+    for i, (_, d, t) in enumerate(drawn):
+        digits[i, : d.shape[0]] = d
+        mask[i, : d.shape[0]] = True
+        targets[i, :, : d.shape[0]] = t
+    digits, mask, targets = digits.to(device), mask.to(device), targets.to(device)
+    losses = torch.zeros(b, device=device)
+    for k in range(blocks):
+        logp = candidate_log_probs(y[:, 2 * k + 1], digits, mask)
+        losses = losses + optimal_nll(logp, targets[:, k])
+    return losses
+
+
 class Player(Protocol):
     """What :func:`rollout` needs of the training module."""
 
@@ -136,10 +176,16 @@ def rollout(
     """
     beta = module.config.dagger_beta if explore else None
     max_steps = None if explore else [e.shortest_length + slack for e in episodes]
+    blocks = module.config.aux_recall if explore else 0
     roll = ShortestPathRollout(episodes, beta=beta, rng=rng, max_steps=max_steps)
-    steps = int(roll.prefix.inputs.shape[1]) + max(roll.max_steps)
+    steps = int(roll.prefix.inputs.shape[1]) + max(roll.max_steps) + 2 * blocks
     state = module.network.initial_state(roll.batch_size, module.memory_size_for(steps))
     played = play(roll, module.network, state, module.device)
+    losses = played.losses
+    if blocks:
+        losses = losses + recall_loss(
+            episodes, module.network, played.state, blocks, rng, module.device
+        )
     right, answered = played.right, played.answered
     exact = roll.correct()
     if not explore:
@@ -151,5 +197,5 @@ def rollout(
         episode_right = ~(answered & ~right).any(-1)
     scores = Scores(right, episode_right, answered.sum(-1))
     lengths = torch.tensor([e.shortest_length for e in episodes])
-    return StepResult(played.losses.mean(), scores, lengths,
+    return StepResult(losses.mean(), scores, lengths,
                       exact=exact if not explore else None)

@@ -8,6 +8,7 @@ import torch
 from kgdnc.errors import UserError
 from kgdnc.tasks import get_task
 from kgdnc.tasks.episode import collate
+from kgdnc.training.data import episode_options
 from kgdnc.training.presets import make_preset
 
 TINY = dict(hidden_size=8, memory_size=8, word_size=4, read_heads=1)
@@ -94,7 +95,6 @@ def test_training_stream_gets_recall_blocks_and_fresh_checks_do_not():
 @pytest.mark.parametrize(
     "task, value, message",
     [
-        ("shortest-path", 1, "not shortest-path \\(its answer is an interactive rollout\\)"),
         ("copy", 2, "not copy"),
         ("traversal", -1, "aux_recall must be at least 0"),
     ],
@@ -105,9 +105,85 @@ def test_aux_recall_is_refused_where_it_has_no_meaning(task, value, message):
     assert make_preset("cpu", task).aux_recall == 0  # off by default everywhere
 
 
-def test_shortest_path_resume_cannot_turn_it_on():
+def _sp_episodes(n=3, lesson=5):
+    spec = get_task("shortest-path")
+    return [spec.make_episode(spec.lessons[lesson], random.Random(i)) for i in range(n)]
+
+
+def test_predecessor_recall_asks_for_the_triples_into_a_node():
+    from kgdnc.tasks.codec import encode_input, triple_digits
+    from kgdnc.tasks.shortest_path import predecessor_recall
+
+    episode = _sp_episodes(1)[0]
+    inputs, digits, targets = predecessor_recall(episode, 4, random.Random(0))
+    triples = sorted({(u, r, v) for u, v, r in episode.graph.edges(data="relation")})
+    assert inputs.shape == (8, 92) and targets.shape == (4, len(triples))
+    assert torch.equal(digits, torch.stack([triple_digits(t) for t in triples]))
+    nodes = []
+    for k in range(4):
+        # the query names only the destination: (_, _, d), flag 0 on; then a blank answer step
+        query = inputs[2 * k]
+        d = next(v for _, _, v in triples if torch.equal(query, encode_input((None, None, v),
+                                                                             phase=True)))
+        nodes.append(d)
+        assert torch.equal(inputs[2 * k + 1], encode_input((None, None, None), phase=True,
+                                                          answer=True))
+        assert targets[k].tolist() == [t[2] == d for t in triples]
+        assert targets[k].any()
+    assert len(set(nodes)) == 4  # distinct while there are enough
+    empty = predecessor_recall(episode, 0, random.Random(0))
+    assert all(t.numel() == 0 for t in empty)
+
+
+def test_shortest_path_recall_blocks_add_loss_in_training_only():
+    module = _module("shortest-path", aux_recall=2)
+    plain = _module("shortest-path")
+    plain.network.load_state_dict(module.network.state_dict())
+    for explore in (True, False):
+        results = []
+        for m in (module, plain):
+            m._rng = random.Random(7)
+            with torch.no_grad():
+                results.append(m.run_batch(_sp_episodes(), explore=explore))
+        with_blocks, without = results
+        # the walks are the same: the blocks come after the answer
+        assert torch.equal(with_blocks.scores.step_correct, without.scores.step_correct)
+        assert torch.equal(with_blocks.scores.episode_correct, without.scores.episode_correct)
+        if explore:
+            assert float(with_blocks.loss) > float(without.loss) + 1e-3
+        else:
+            assert float(with_blocks.loss) == pytest.approx(float(without.loss))
+    module._rng = random.Random(7)
+    loss = module.run_batch(_sp_episodes(), explore=True).loss
+    loss.backward()
+    assert all(p.grad is not None for p in module.network.parameters() if p.requires_grad)
+
+
+def test_recall_loss_is_the_backward_look_up_nll():
+    from kgdnc.tasks.shortest_path import candidate_log_probs, optimal_nll, predecessor_recall
+    from kgdnc.training.rollout import recall_loss
+
+    episodes = _sp_episodes(2)
+    module = _module("shortest-path")
+    net = module.network
+    state = net.initial_state(2, 64)
+    with torch.no_grad():
+        got = recall_loss(episodes, net, state, 3, random.Random(5))
+        # by hand, one episode at a time (the draws in the same order)
+        rng = random.Random(5)
+        for i, e in enumerate(episodes):
+            inputs, digits, targets = predecessor_recall(e, 3, rng)
+            y, _ = net(inputs[None], net.initial_state(1, 64))
+            mask = torch.ones(1, digits.shape[0], dtype=torch.bool)
+            want = sum(float(optimal_nll(candidate_log_probs(y[:, 2 * k + 1], digits[None], mask),
+                                         targets[None, k])) for k in range(3))
+            assert float(got[i]) == pytest.approx(want, rel=1e-5)
+
+
+def test_shortest_path_resume_can_turn_it_on():
     import dataclasses
 
     config = make_preset("cpu", "shortest-path")
-    with pytest.raises(UserError, match="--aux-recall"):
-        dataclasses.replace(config, aux_recall=2)
+    assert dataclasses.replace(config, aux_recall=2).aux_recall == 2
+    # its blocks are not part of the episodes: the rollout asks them
+    assert "aux_recall" not in episode_options(dataclasses.replace(config, aux_recall=2))
