@@ -66,6 +66,7 @@ class EvalReport:
     seed: int
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
     detail: str | None = None
+    first_move: dict[str, float] | None = None
 
     @property
     def question_accuracy(self) -> float:
@@ -91,6 +92,7 @@ class EvalReport:
             "seed": self.seed,
             "by_length": {str(k): v for k, v in sorted(self.by_length.items())},
             "detail": self.detail,
+            "first_move": self.first_move,
         }
 
     def table(self) -> Any:
@@ -177,6 +179,7 @@ def evaluate(
     module._rng = rng
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     right_all = steps_right_all = steps_all = 0.0
+    first = [0.0, 0.0, 0.0]  # shortest path: first moves with a choice, right, chance
     with torch.no_grad():
         for start in range(0, episodes, batch_size):
             count = min(batch_size, episodes - start)
@@ -193,6 +196,8 @@ def evaluate(
                 row[1] += float(scores.episode_correct[i])
                 row[2] += float(scores.step_correct[i].sum())
                 row[3] += float(scores.answer_steps[i])
+            if spec.interactive:
+                _tally_first_moves(first, made, scores.step_correct)
             right_all += float(scores.episode_correct.float().sum())
             steps_right_all += float(scores.step_correct.float().sum())
             steps_all += float(scores.answer_steps.float().sum())
@@ -204,6 +209,12 @@ def evaluate(
         }
         for length, row in totals.items()
     }
+    first_move = detail = None
+    if spec.interactive and first[0]:
+        first_move = {"episodes": first[0], "accuracy": first[1] / first[0],
+                      "chance": first[2] / first[0]}
+        detail = (f"first moves with a choice: {first_move['accuracy']:.1%} right in "
+                  f"{int(first[0])} episodes (a uniform choice: {first_move['chance']:.1%})")
     return EvalReport(
         model_path=str(model_path),
         task=name,
@@ -216,4 +227,21 @@ def evaluate(
         memory_size=memory_size,
         seed=seed,
         by_length=by_length,
+        detail=detail,
+        first_move=first_move,
     )
+
+
+def _tally_first_moves(first: list[float], made: list[Any], step_correct: Any) -> None:
+    """Shortest path: count the episodes whose source offers a real choice (some
+    triple leaving it begins a shortest path, some does not), whether the first
+    move began a shortest path, and the share a uniform choice would get. The
+    first move is where the plan shows: the last one only has to name the
+    destination."""
+    for i, ep in enumerate(made):
+        triples, _ = ep.candidates(ep.start)
+        optimal = ep.optimal(ep.start)
+        if 0 < len(optimal) < len(triples) and step_correct.shape[1]:
+            first[0] += 1
+            first[1] += float(step_correct[i, 0])
+            first[2] += len(optimal) / len(triples)
