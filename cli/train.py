@@ -129,6 +129,11 @@ def train(
                      "loss (Park et al. 2020; shortest path: backward look-ups; default "
                      "0; may change on --resume)."),
     ] = None,
+    aux_queries: Annotated[
+        int | None,
+        typer.Option(help="Shortest path: further queries per training episode, scored "
+                     "(loss only) on their first move (default 0; may change on --resume)."),
+    ] = None,
     link_sparsity: Annotated[
         int | None, typer.Option(help="Sparse links: keep K per row (default: dense).")
     ] = None,
@@ -152,7 +157,8 @@ def train(
         batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
-        planning_steps=planning_steps, aux_recall=aux_recall, link_sparsity=link_sparsity,
+        planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,
+        link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,

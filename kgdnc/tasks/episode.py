@@ -129,6 +129,10 @@ class EpisodeBuilder:
         self._mask: list[bool] = []
         self._aux: list[bool] = []
 
+    def __len__(self) -> int:
+        """Steps added so far."""
+        return len(self._inputs)
+
     def add(
         self,
         triple: Sequence[int | None] = (None, None, None),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import torch
@@ -39,10 +39,12 @@ from kgdnc.tasks.graphs import episode_graph, graph_triples, lesson_graph
 __all__ = [
     "BETA",
     "PLANNING_STEPS",
+    "Blocks",
     "ShortestPathEpisode",
     "ShortestPathRollout",
     "candidate_log_probs",
     "choose_next",
+    "first_move_queries",
     "make_episode",
     "optimal_nll",
     "predecessor_recall",
@@ -293,9 +295,23 @@ def optimal_nll(cand_log_probs: Tensor, optimal_mask: Tensor) -> Tensor:
     return torch.where(has, loss, torch.zeros_like(loss))
 
 
-def predecessor_recall(
-    episode: ShortestPathEpisode, blocks: int, rng: random.Random
-) -> tuple[Tensor, Tensor, Tensor]:
+class Blocks(NamedTuple):
+    """Loss-only blocks that follow a shortest-path answer in training.
+
+    Attributes:
+        inputs: (S, 92) the blocks' steps, in order.
+        answers: the indices (into the S steps) of the scored steps, one per block.
+        digits: per block, (C, 9) the candidate triples its answer is scored on.
+        targets: per block, (C,) True on the right candidates.
+    """
+
+    inputs: Tensor
+    answers: list[int]
+    digits: list[Tensor]
+    targets: list[Tensor]
+
+
+def predecessor_recall(episode: ShortestPathEpisode, blocks: int, rng: random.Random) -> Blocks:
     """Recall blocks of the auxiliary recall loss for shortest path, asked backwards:
     the backward search of a plan looks up the triples that lead into a node.
 
@@ -305,28 +321,64 @@ def predecessor_recall(
     triple ``(s, e, d)`` that ends in ``d`` (the loss is :func:`optimal_nll`). The
     nodes ``d`` are drawn uniformly with ``rng`` among those with an incoming
     triple, distinct while there are enough.
-
-    Returns:
-        inputs (2 * blocks, 92); digits (C, 9) of the C description triples;
-        targets (blocks, C), True on the triples that end in each block's node.
-        ``blocks == 0`` (or a graph with no triple) gives empty tensors.
     """
     triples = sorted({(u, rel, v) for u, v, rel in episode.graph.edges(data="relation")})
     ends = sorted({v for _, _, v in triples})
-    if blocks <= 0 or not triples:
-        empty = torch.zeros(0, N_DIGITS, dtype=torch.long)
-        return torch.zeros(0, encode_input((None, None, None)).shape[0]), empty, torch.zeros(
-            0, 0, dtype=torch.bool)
     chosen: list[int] = []
-    while len(chosen) < blocks:
+    while ends and len(chosen) < blocks:
         chosen += rng.sample(ends, min(len(ends), blocks - len(chosen)))
-    inputs = []
+    b = EpisodeBuilder()
+    digits = torch.stack([triple_digits(t) for t in triples]) if triples else None
+    answers, targets = [], []
     for d in chosen:
-        inputs.append(encode_input((None, None, d), phase=True))
-        inputs.append(encode_input((None, None, None), phase=True, answer=True))
-    digits = torch.stack([triple_digits(t) for t in triples])
-    targets = torch.tensor([[t[2] == d for t in triples] for d in chosen], dtype=torch.bool)
-    return torch.stack(inputs), digits, targets
+        b.add((None, None, d), phase=True)
+        answers.append(len(b))
+        b.add(phase=True, answer=True)
+        targets.append(torch.tensor([t[2] == d for t in triples], dtype=torch.bool))
+    return Blocks(_inputs(b), answers, [digits] * len(chosen), targets)
+
+
+def first_move_queries(
+    episode: ShortestPathEpisode,
+    blocks: int,
+    rng: random.Random,
+    planning_steps: int = PLANNING_STEPS,
+) -> Blocks:
+    """Further queries on the episode's graph, scored on their first move only: the
+    move where a plan shows (the last move only has to name the destination).
+
+    Each block is laid out as the episode's own query: ``(s, _, d)`` with flag 0 on,
+    ``planning_steps`` blank steps (flag 0 on the first), then the first answer
+    step (a blank triple, flags 0 and 1 on), scored on the triples leaving ``s``;
+    its targets are those that begin a shortest path to ``d``. The pairs are drawn
+    with ``rng`` as the episode's own (:func:`_pick_pair`), at a distance from 2 to
+    the episode's shortest length (1 when the graph has no longer route).
+    """
+    b = EpisodeBuilder()
+    answers, digits, targets = [], [], []
+    reverse = episode.graph.reverse(copy=False)
+    longest = max(2, episode.shortest_length)
+    for _ in range(blocks):
+        pair = _pick_pair(episode.graph, (2, longest), rng, tries=20) or _pick_pair(
+            episode.graph, (1, 1), rng, tries=20)
+        if pair is None:
+            break
+        start, destination = pair
+        distance = nx.single_source_shortest_path_length(reverse, destination)
+        triples, cand = episode.candidates(start)
+        b.add((start, None, destination), phase=True)
+        b.plan(planning_steps)
+        answers.append(len(b))
+        b.add(phase=True, answer=True)
+        digits.append(cand)
+        targets.append(torch.tensor(
+            [distance.get(v) == distance[start] - 1 for _, _, v in triples], dtype=torch.bool))
+    return Blocks(_inputs(b), answers, digits, targets)
+
+
+def _inputs(builder: EpisodeBuilder) -> Tensor:
+    """The (S, 92) inputs of a builder's steps (S may be 0)."""
+    return builder.build({}).inputs
 
 
 class ShortestPathRollout:

@@ -110,6 +110,10 @@ class TrainConfig:
             ends in ``d``, the backward look-up of a plan. They carry loss, never
             accuracy. 0 (the paper's) adds none; curriculum checks, eval and
             answering never get them.
+        aux_queries: shortest path: further queries on the episode's graph after
+            its answer (and recall blocks), each laid out as the episode's own
+            query and planning and scored, loss only, on its first move (the
+            move where a plan shows). 0 (the paper's) adds none.
         threshold: accuracy that passes a lesson (None: the task's own).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
@@ -150,6 +154,7 @@ class TrainConfig:
     curriculum_mix: float = 0.0
     planning_steps: int | None = None
     aux_recall: int = 0
+    aux_queries: int = 0
     threshold: float | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
@@ -180,6 +185,13 @@ class TrainConfig:
             raise UserError(
                 f"aux_recall (--aux-recall) is for the graph tasks, not {self.task} "
                 "(its episodes store no triples); drop it or set it to 0"
+            )
+        if self.aux_queries < 0:
+            raise UserError(f"aux_queries must be at least 0, got {self.aux_queries}")
+        if self.aux_queries and self.task != "shortest-path":
+            raise UserError(
+                f"aux_queries (--aux-queries) is for shortest path only, not {self.task}; "
+                "drop it or set it to 0"
             )
         if not 0.0 <= self.curriculum_mix < 1.0:
             raise UserError(f"curriculum_mix must lie in [0, 1), got {self.curriculum_mix}")

@@ -9,9 +9,11 @@ candidates that begin a shortest path, and the next move is an optimal
 candidate with probability β (DAgger, training) or the network's greedy choice
 (evaluation). Finished walks are padded (zero input, no loss).
 
-In training, ``aux_recall`` recall blocks (:func:`recall_loss`) follow the
-answer: backward look-ups ``(_, _, d)`` whose loss is added to the episode's;
-they are never scored.
+In training, loss-only blocks may follow the answer (:func:`block_loss`), their
+loss added to the episode's, never scored: ``aux_recall`` backward look-ups
+``(_, _, d)`` (:func:`~kgdnc.tasks.shortest_path.predecessor_recall`), then
+``aux_queries`` further queries scored on their first move
+(:func:`~kgdnc.tasks.shortest_path.first_move_queries`).
 
 Metrics: an episode is right when the greedy walk reaches the destination in
 exactly the shortest path's number of steps (with ``slack`` 1, the Methods'
@@ -30,16 +32,19 @@ from torch import Tensor, nn
 
 from kgdnc.tasks.codec import N_DIGITS
 from kgdnc.tasks.shortest_path import (
+    PLANNING_STEPS,
+    Blocks,
     ShortestPathEpisode,
     ShortestPathRollout,
     candidate_log_probs,
+    first_move_queries,
     optimal_nll,
     predecessor_recall,
 )
 from kgdnc.training.losses import Scores, StepResult
 from kgdnc.training.presets import TrainConfig
 
-__all__ = ["Played", "play", "recall_loss", "rollout"]
+__all__ = ["Played", "block_loss", "play", "rollout"]
 
 Forward = Callable[[Tensor, Any], tuple[Tensor, Any]]  # (x (B, T, 92), state) -> (y, state)
 
@@ -107,38 +112,31 @@ def play(
     return Played(losses, none, none, state)
 
 
-def recall_loss(
-    episodes: list[ShortestPathEpisode],
-    forward: Forward,
-    state: Any,
-    blocks: int,
-    rng: random.Random,
-    device: Any = "cpu",
-) -> Tensor:
-    """The auxiliary recall loss of a batch (:func:`predecessor_recall`), its blocks
-    run from ``state`` (after the answer): (B,) summed block losses.
+def block_loss(
+    drawn: list[Blocks], forward: Forward, state: Any, device: Any = "cpu"
+) -> tuple[Tensor, Any]:
+    """The loss of each episode's loss-only blocks (:class:`Blocks`, the same
+    layout in every episode of the batch), run from ``state`` (after the answer).
 
-    Each episode's blocks are scored on its own description's triples (padded to
-    the batch's largest description).
+    Returns:
+        (B,) the summed ``-log Σ p`` of each block's right candidates,
+        renormalised over its candidates; the state after the blocks.
     """
-    drawn = [predecessor_recall(e, blocks, rng) for e in episodes]
-    inputs = torch.stack([x for x, _, _ in drawn]).to(device)  # (B, 2k, 92)
-    y, _ = forward(inputs, state)
-    c = max(d.shape[0] for _, d, _ in drawn)
-    b = len(episodes)
-    digits = torch.zeros(b, c, N_DIGITS, dtype=torch.long)
-    mask = torch.zeros(b, c, dtype=torch.bool)
-    targets = torch.zeros(b, blocks, c, dtype=torch.bool)
-    for i, (_, d, t) in enumerate(drawn):
-        digits[i, : d.shape[0]] = d
-        mask[i, : d.shape[0]] = True
-        targets[i, :, : d.shape[0]] = t
-    digits, mask, targets = digits.to(device), mask.to(device), targets.to(device)
-    losses = torch.zeros(b, device=device)
-    for k in range(blocks):
-        logp = candidate_log_probs(y[:, 2 * k + 1], digits, mask)
-        losses = losses + optimal_nll(logp, targets[:, k])
-    return losses
+    if not drawn[0].answers:
+        return torch.zeros(len(drawn), device=device), state
+    y, state = forward(torch.stack([blocks.inputs for blocks in drawn]).to(device), state)
+    losses = torch.zeros(len(drawn), device=device)
+    for k, step in enumerate(drawn[0].answers):
+        c = max(blocks.digits[k].shape[0] for blocks in drawn)
+        digits = torch.zeros(len(drawn), c, N_DIGITS, dtype=torch.long)
+        mask = torch.zeros(len(drawn), c, dtype=torch.bool)
+        targets = torch.zeros(len(drawn), c, dtype=torch.bool)
+        for i, blocks in enumerate(drawn):
+            n = blocks.digits[k].shape[0]
+            digits[i, :n], mask[i, :n], targets[i, :n] = blocks.digits[k], True, blocks.targets[k]
+        logp = candidate_log_probs(y[:, step], digits.to(device), mask.to(device))
+        losses = losses + optimal_nll(logp, targets.to(device))
+    return losses, state
 
 
 class Player(Protocol):
@@ -176,16 +174,22 @@ def rollout(
     """
     beta = module.config.dagger_beta if explore else None
     max_steps = None if explore else [e.shortest_length + slack for e in episodes]
-    blocks = module.config.aux_recall if explore else 0
+    config = module.config
+    recall, queries = (config.aux_recall, config.aux_queries) if explore else (0, 0)
+    planning = PLANNING_STEPS if config.planning_steps is None else config.planning_steps
     roll = ShortestPathRollout(episodes, beta=beta, rng=rng, max_steps=max_steps)
-    steps = int(roll.prefix.inputs.shape[1]) + max(roll.max_steps) + 2 * blocks
+    steps = (int(roll.prefix.inputs.shape[1]) + max(roll.max_steps) + 2 * recall
+             + (planning + 2) * queries)
     state = module.network.initial_state(roll.batch_size, module.memory_size_for(steps))
     played = play(roll, module.network, state, module.device)
-    losses = played.losses
-    if blocks:
-        losses = losses + recall_loss(
-            episodes, module.network, played.state, blocks, rng, module.device
-        )
+    losses, state = played.losses, played.state
+    for drawn in (
+        [predecessor_recall(e, recall, rng) for e in episodes] if recall else None,
+        [first_move_queries(e, queries, rng, planning) for e in episodes] if queries else None,
+    ):
+        if drawn is not None:
+            loss, state = block_loss(drawn, module.network, state, module.device)
+            losses = losses + loss
     right, answered = played.right, played.answered
     exact = roll.correct()
     if not explore:

@@ -115,28 +115,58 @@ def test_predecessor_recall_asks_for_the_triples_into_a_node():
     from kgdnc.tasks.shortest_path import predecessor_recall
 
     episode = _sp_episodes(1)[0]
-    inputs, digits, targets = predecessor_recall(episode, 4, random.Random(0))
+    blocks = predecessor_recall(episode, 4, random.Random(0))
     triples = sorted({(u, r, v) for u, v, r in episode.graph.edges(data="relation")})
-    assert inputs.shape == (8, 92) and targets.shape == (4, len(triples))
-    assert torch.equal(digits, torch.stack([triple_digits(t) for t in triples]))
+    assert blocks.inputs.shape == (8, 92) and blocks.answers == [1, 3, 5, 7]
+    everything = torch.stack([triple_digits(t) for t in triples])
     nodes = []
     for k in range(4):
         # the query names only the destination: (_, _, d), flag 0 on; then a blank answer step
-        query = inputs[2 * k]
-        d = next(v for _, _, v in triples if torch.equal(query, encode_input((None, None, v),
-                                                                             phase=True)))
+        query = blocks.inputs[2 * k]
+        d = next(v for _, _, v in triples
+                 if torch.equal(query, encode_input((None, None, v), phase=True)))
         nodes.append(d)
-        assert torch.equal(inputs[2 * k + 1], encode_input((None, None, None), phase=True,
-                                                          answer=True))
-        assert targets[k].tolist() == [t[2] == d for t in triples]
-        assert targets[k].any()
+        assert torch.equal(blocks.inputs[2 * k + 1],
+                           encode_input((None, None, None), phase=True, answer=True))
+        assert torch.equal(blocks.digits[k], everything)  # scored on every triple
+        assert blocks.targets[k].tolist() == [t[2] == d for t in triples]
+        assert blocks.targets[k].any()
     assert len(set(nodes)) == 4  # distinct while there are enough
     empty = predecessor_recall(episode, 0, random.Random(0))
-    assert all(t.numel() == 0 for t in empty)
+    assert empty.inputs.shape[0] == 0 and empty.answers == []
 
 
-def test_shortest_path_recall_blocks_add_loss_in_training_only():
-    module = _module("shortest-path", aux_recall=2)
+def test_first_move_queries_are_the_episode_query_scored_on_the_first_move():
+    import networkx as nx
+
+    from kgdnc.tasks.codec import encode_input
+    from kgdnc.tasks.shortest_path import first_move_queries
+
+    episode = _sp_episodes(1)[0]
+    blocks = first_move_queries(episode, 3, random.Random(4), planning_steps=5)
+    assert blocks.inputs.shape == (3 * 7, 92) and blocks.answers == [6, 13, 20]
+    labels = sorted(episode.graph.nodes)
+    for k, step in enumerate(blocks.answers):
+        query = blocks.inputs[step - 6]
+        s, d = next((s, d) for s in labels for d in labels
+                    if torch.equal(query, encode_input((s, None, d), phase=True)))
+        # planning as in the episode: flag 0 on the first blank step only
+        assert torch.equal(blocks.inputs[step - 5], encode_input((None, None, None), phase=True))
+        assert not blocks.inputs[step - 4].any()
+        assert torch.equal(blocks.inputs[step], episode.step_input(None))
+        distance = nx.shortest_path_length(episode.graph, s, d)
+        assert 2 <= distance <= max(2, episode.shortest_length)
+        triples, digits = episode.candidates(s)
+        assert torch.equal(blocks.digits[k], digits)
+        want = [nx.has_path(episode.graph, v, d)
+                and nx.shortest_path_length(episode.graph, v, d) == distance - 1
+                for _, _, v in triples]
+        assert blocks.targets[k].tolist() == want and any(want)
+
+
+@pytest.mark.parametrize("option", ["aux_recall", "aux_queries"])
+def test_shortest_path_blocks_add_loss_in_training_only(option):
+    module = _module("shortest-path", **{option: 2})
     plain = _module("shortest-path")
     plain.network.load_state_dict(module.network.state_dict())
     for explore in (True, False):
@@ -159,25 +189,41 @@ def test_shortest_path_recall_blocks_add_loss_in_training_only():
     assert all(p.grad is not None for p in module.network.parameters() if p.requires_grad)
 
 
-def test_recall_loss_is_the_backward_look_up_nll():
-    from kgdnc.tasks.shortest_path import candidate_log_probs, optimal_nll, predecessor_recall
-    from kgdnc.training.rollout import recall_loss
+def test_block_loss_is_each_block_nll_from_the_state_after_the_answer():
+    from kgdnc.tasks.shortest_path import (
+        candidate_log_probs,
+        first_move_queries,
+        optimal_nll,
+        predecessor_recall,
+    )
+    from kgdnc.training.rollout import block_loss
 
     episodes = _sp_episodes(2)
-    module = _module("shortest-path")
-    net = module.network
+    net = _module("shortest-path").network
     state = net.initial_state(2, 64)
-    with torch.no_grad():
-        got = recall_loss(episodes, net, state, 3, random.Random(5))
-        # by hand, one episode at a time (the draws in the same order)
+    for make in (lambda e, r: predecessor_recall(e, 3, r),
+                 lambda e, r: first_move_queries(e, 2, r, planning_steps=3)):
         rng = random.Random(5)
-        for i, e in enumerate(episodes):
-            inputs, digits, targets = predecessor_recall(e, 3, rng)
-            y, _ = net(inputs[None], net.initial_state(1, 64))
-            mask = torch.ones(1, digits.shape[0], dtype=torch.bool)
-            want = sum(float(optimal_nll(candidate_log_probs(y[:, 2 * k + 1], digits[None], mask),
-                                         targets[None, k])) for k in range(3))
-            assert float(got[i]) == pytest.approx(want, rel=1e-5)
+        drawn = [make(e, rng) for e in episodes]
+        with torch.no_grad():
+            got, _ = block_loss(drawn, net, state)
+            # by hand, one episode at a time
+            for i, blocks in enumerate(drawn):
+                y, _ = net(blocks.inputs[None], net.initial_state(1, 64))
+                want = 0.0
+                for k, step in enumerate(blocks.answers):
+                    mask = torch.ones(1, blocks.digits[k].shape[0], dtype=torch.bool)
+                    logp = candidate_log_probs(y[:, step], blocks.digits[k][None], mask)
+                    want += float(optimal_nll(logp, blocks.targets[k][None]))
+                assert float(got[i]) == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.parametrize("task", ["traversal", "inference", "copy"])
+def test_aux_queries_is_for_shortest_path_only(task):
+    with pytest.raises(UserError, match="aux_queries \\(--aux-queries\\) is for shortest path"):
+        make_preset("cpu", task, aux_queries=1)
+    with pytest.raises(UserError, match="aux_queries must be at least 0"):
+        make_preset("cpu", "shortest-path", aux_queries=-1)
 
 
 def test_shortest_path_resume_can_turn_it_on():
@@ -185,5 +231,6 @@ def test_shortest_path_resume_can_turn_it_on():
 
     config = make_preset("cpu", "shortest-path")
     assert dataclasses.replace(config, aux_recall=2).aux_recall == 2
+    assert dataclasses.replace(config, aux_queries=2).aux_queries == 2
     # its blocks are not part of the episodes: the rollout asks them
     assert "aux_recall" not in episode_options(dataclasses.replace(config, aux_recall=2))
