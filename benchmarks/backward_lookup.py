@@ -35,13 +35,14 @@ def backward_lookup(
     """Right share, uniform share and mean loss of ``episodes * blocks`` look-ups."""
     trained = load_trained(checkpoint)
     network = trained.network.eval()
-    chosen = get_task("shortest-path").lessons[lesson - 1]
+    task = get_task("shortest-path")
+    chosen = task.lessons[lesson - 1]
     rng = random.Random(seed)
     right = asked = 0
     uniform = loss = 0.0
     with torch.no_grad():
         for start in range(0, episodes, batch_size):
-            made = [get_task("shortest-path").make_episode(chosen, random.Random(rng.random()))
+            made = [task.make_episode(chosen, random.Random(rng.random()))
                     for _ in range(min(batch_size, episodes - start))]
             roll = ShortestPathRollout(made, max_steps=[e.shortest_length for e in made])
             steps = int(roll.prefix.inputs.shape[1]) + max(roll.max_steps) + 2 * blocks

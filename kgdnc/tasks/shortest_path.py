@@ -322,7 +322,7 @@ def predecessor_recall(episode: ShortestPathEpisode, blocks: int, rng: random.Ra
     nodes ``d`` are drawn uniformly with ``rng`` among those with an incoming
     triple, distinct while there are enough.
     """
-    triples = sorted({(u, rel, v) for u, v, rel in episode.graph.edges(data="relation")})
+    triples = graph_triples(episode.graph)
     ends = sorted({v for _, _, v in triples})
     chosen: list[int] = []
     while ends and len(chosen) < blocks:

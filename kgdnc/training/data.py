@@ -87,7 +87,7 @@ def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any
     ``aux_recall`` (recall blocks for the auxiliary loss) is for training episodes
     only: a fresh check (``training=False``) scores the task's own episodes.
     Shortest path's blocks are not part of its episodes: the rollout asks them
-    after the answer (:func:`kgdnc.training.rollout.recall_loss`).
+    after the answer (:func:`kgdnc.training.rollout.block_loss`).
     """
     options: dict[str, Any] = {}
     if config.planning_steps is not None and config.task in ("shortest-path", "inference"):

@@ -172,9 +172,9 @@ def rollout(
         loss (mean over episodes of the summed step losses) and greedy scores;
         ``step_correct`` is (B, S) over the S answer steps played.
     """
-    beta = module.config.dagger_beta if explore else None
-    max_steps = None if explore else [e.shortest_length + slack for e in episodes]
     config = module.config
+    beta = config.dagger_beta if explore else None
+    max_steps = None if explore else [e.shortest_length + slack for e in episodes]
     recall, queries = (config.aux_recall, config.aux_queries) if explore else (0, 0)
     planning = PLANNING_STEPS if config.planning_steps is None else config.planning_steps
     roll = ShortestPathRollout(episodes, beta=beta, rng=rng, max_steps=max_steps)
