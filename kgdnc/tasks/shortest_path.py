@@ -179,11 +179,17 @@ def shortest_path_episode(
 
 
 def _pick_pair(
-    graph: nx.MultiDiGraph, lengths: tuple[int, int], rng: random.Random, tries: int
+    graph: nx.MultiDiGraph,
+    lengths: tuple[int, int],
+    rng: random.Random,
+    tries: int,
+    *,
+    real_choice: bool = False,
 ) -> tuple[Any, Any] | None:
     """A (source, destination) pair at distance L, L drawn from ``lengths`` (another
     length in range when none is found): a random source, then a uniform choice among
-    the nodes at that distance from it."""
+    the nodes at that distance from it. With ``real_choice``, only pairs whose source
+    has a first move that does not begin a shortest path (:func:`_wrong_first_move`)."""
     lo, hi = lengths
     first = rng.randint(lo, hi)
     order = [first, *rng.sample([n for n in range(lo, hi + 1) if n != first], hi - lo)]
@@ -195,9 +201,21 @@ def _pick_pair(
             s = rng.choice(nodes)
             dist = nx.single_source_shortest_path_length(graph, s, cutoff=length)
             far = sorted((d for d, n in dist.items() if n == length), key=repr)
+            if real_choice:
+                far = [d for d in far if _wrong_first_move(graph, s, d, length)]
             if far:
                 return s, rng.choice(far)
     return None
+
+
+def _wrong_first_move(graph: nx.MultiDiGraph, source: Any, destination: Any, length: int) -> bool:
+    """Whether some triple leaving ``source`` does not begin a shortest path to
+    ``destination`` (``length`` edges away): a first move that needs a plan."""
+    for v in set(graph.successors(source)):
+        dist = nx.single_source_shortest_path_length(graph, v, cutoff=length - 1)
+        if dist.get(destination) != length - 1:
+            return True
+    return False
 
 
 def make_episode(
@@ -207,11 +225,15 @@ def make_episode(
     *,
     max_triples: int | None = None,
     planning_steps: int = PLANNING_STEPS,
+    real_choice: bool = False,
 ) -> ShortestPathEpisode:
     """A shortest-path episode whose shortest path length is drawn from
     ``lesson.length``.
 
-    Random graphs with no pair at any distance in range are drawn again. With a
+    ``real_choice`` keeps only sources with a first move that does not begin a
+    shortest path (a lever: the paper's early lessons often have none, and are then
+    answered without a plan). Random graphs with no such pair at any distance in
+    range are drawn again. With a
     user ``graph`` the pair is chosen on it, then the graph (a sub-graph keeping a
     shortest path between them when too big) is relabelled; outgoing relations
     need not be distinct per node here, since candidates are whole triples.
@@ -220,18 +242,21 @@ def make_episode(
     if graph is None:
         for _ in range(_TRIES):
             g = lesson_graph(lesson, rng)
-            pair = _pick_pair(g, lesson.length, rng, tries=2 * g.number_of_nodes())
+            pair = _pick_pair(
+                g, lesson.length, rng, tries=2 * g.number_of_nodes(), real_choice=real_choice
+            )
             if pair is not None:
                 break
         else:
             raise UserError(f"could not draw a graph with a path of length {lesson.length}")
         start, destination = pair
     else:
-        pair = _pick_pair(graph, lesson.length, rng, tries=_TRIES)
+        pair = _pick_pair(graph, lesson.length, rng, tries=_TRIES, real_choice=real_choice)
         if pair is None:
             raise UserError(
                 f"the graph has no pair of nodes {lesson.length[0]}-{lesson.length[1]} "
-                "steps apart; choose other path lengths"
+                "steps apart" + (" with a wrong first move" if real_choice else "")
+                + "; choose other path lengths"
             )
         relabelled = episode_graph(
             graph, rng, pair, max_triples=max_triples, connect=True, require_unique=False

@@ -92,6 +92,8 @@ def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any
     options: dict[str, Any] = {}
     if config.planning_steps is not None and config.task in ("shortest-path", "inference"):
         options["planning_steps"] = config.planning_steps
+    if config.real_choice and config.task == "shortest-path":
+        options["real_choice"] = True
     if training and config.aux_recall and config.task in ("traversal", "inference"):
         # shortest path asks its recall blocks after the interactive answer (rollout)
         options["aux_recall"] = config.aux_recall

@@ -114,6 +114,10 @@ class TrainConfig:
             its answer (and recall blocks), each laid out as the episode's own
             query and planning and scored, loss only, on its first move (the
             move where a plan shows). 0 (the paper's) adds none.
+        real_choice: shortest path: only queries whose source has a first move
+            that does not begin a shortest path, in training and in checks (a
+            lever: without it the early lessons pass with no plan). False is the
+            paper's.
         threshold: accuracy that passes a lesson (None: the task's own).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
@@ -155,6 +159,7 @@ class TrainConfig:
     planning_steps: int | None = None
     aux_recall: int = 0
     aux_queries: int = 0
+    real_choice: bool = False
     threshold: float | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
@@ -192,6 +197,11 @@ class TrainConfig:
             raise UserError(
                 f"aux_queries (--aux-queries) is for shortest path only, not {self.task}; "
                 "drop it or set it to 0"
+            )
+        if self.real_choice and self.task != "shortest-path":
+            raise UserError(
+                f"real_choice (--real-choice) is for shortest path only, not {self.task}; "
+                "drop it"
             )
         if not 0.0 <= self.curriculum_mix < 1.0:
             raise UserError(f"curriculum_mix must lie in [0, 1), got {self.curriculum_mix}")

@@ -4,6 +4,7 @@ import networkx as nx
 import pytest
 import torch
 
+from kgdnc.errors import UserError
 from kgdnc.tasks.codec import encode_triple, triple_digits
 from kgdnc.tasks.curriculum import SHORTEST_PATH_LESSONS, Lesson
 from kgdnc.tasks.graphs import random_graph
@@ -161,3 +162,30 @@ def test_user_graph_subgraph_keeps_shortest_length():
     assert ep.shortest_length == 5
     s, d = ep.meta["node_names"][ep.start], ep.meta["node_names"][ep.destination]
     assert nx.shortest_path_length(named, f"s{s}", f"s{d}") == 5
+
+
+@pytest.mark.parametrize("index", [0, 2, 4, 8])
+def test_real_choice_keeps_only_sources_with_a_wrong_first_move(index):
+    lesson = SHORTEST_PATH_LESSONS[index]
+    plain = [make_episode(lesson, seed) for seed in range(60)]
+    chosen = [make_episode(lesson, seed, real_choice=True) for seed in range(60)]
+
+    def wrong_move(ep):
+        triples, _ = ep.candidates(ep.start)
+        return len(ep.optimal(ep.start)) < len(triples)
+
+    assert all(wrong_move(ep) for ep in chosen)
+    assert all(lesson.length[0] <= ep.shortest_length <= lesson.length[1] for ep in chosen)
+    if index == 0:  # the paper's lesson 1 often offers no wrong first move
+        assert not all(wrong_move(ep) for ep in plain)
+
+
+def test_real_choice_on_a_user_graph_and_its_error():
+    chain = nx.MultiDiGraph()
+    chain.add_edge("a", "b", relation="r")
+    chain.add_edge("b", "c", relation="r")
+    with pytest.raises(UserError, match="with a wrong first move"):
+        make_episode(Lesson(1, (0, 0), (0, 0), (2, 2)), 0, graph=chain, real_choice=True)
+    chain.add_edge("a", "x", relation="s")
+    ep = make_episode(Lesson(1, (0, 0), (0, 0), (2, 2)), 0, graph=chain, real_choice=True)
+    assert ep.meta["node_names"][ep.start] == "a" and ep.meta["node_names"][ep.destination] == "c"

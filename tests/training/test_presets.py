@@ -95,3 +95,20 @@ def test_configs_written_before_episode_checks_keep_their_meaning():
     old.update(check_every=25, batch_size=8, eval_episodes=128)
     config = TrainConfig.from_dict(old)
     assert (config.check_every, config.check_mode, config.pass_rule) == (200, "fresh", "exact")
+
+
+@pytest.mark.parametrize("task", ["traversal", "inference", "copy"])
+def test_real_choice_is_for_shortest_path_only(task):
+    with pytest.raises(UserError, match="real_choice \\(--real-choice\\) is for shortest path"):
+        make_preset("cpu", task, real_choice=True)
+
+
+def test_real_choice_reaches_training_and_check_episodes_and_may_change_on_resume():
+    from kgdnc.training.data import episode_options
+    from kgdnc.training.run import RESUMABLE
+
+    config = make_preset("cpu", "shortest-path", real_choice=True)
+    assert episode_options(config)["real_choice"] is True
+    assert episode_options(config, training=False)["real_choice"] is True
+    assert "real_choice" not in episode_options(make_preset("cpu", "shortest-path"))
+    assert "real_choice" in RESUMABLE
