@@ -48,6 +48,8 @@ def row(test: str, model: str, graph: str, length: str, episodes: int, paper: st
         ) + ")"
     command = (f"`kgdnc eval --model {model} --graph {graph} --length {length} "
                f"--episodes {episodes}`")
+    if report.no_plan is not None:  # shortest path: what a walk with no plan answers
+        per_length += f" (a walk with no plan: {report.no_plan:.1%})"
     return (f"| {test} | {graph} | {report.episodes} | **{report.accuracy:.1%}**{per_length} "
             f"| {paper} | {command} | {took:.0f} s |")
 

@@ -27,6 +27,7 @@ from kgdnc.reasoning.answer import draw_rng, run_draws
 from kgdnc.reasoning.episodes import DEFAULT_LENGTHS, DEFAULT_MAX_TRIPLES
 from kgdnc.reasoning.kinds import build_episode, kind_of, sample_query
 from kgdnc.reasoning.query import Query
+from kgdnc.tasks.shortest_path import no_plan_success
 from kgdnc.training.evaluate import EvalReport, check_sizes
 from kgdnc.training.trained import Network, load_trained, memory_size_for
 
@@ -190,6 +191,13 @@ def graph_accuracy(
         f"{min(described)}-{max(described)} described per episode"
         + (" (query-focused sub-graphs)" if max(described) < whole else "")
     )
+    baseline = None
+    if task == "shortest-path":
+        baseline = sum(
+            no_plan_success(g, q.start, q.destination, kind_of(task).length(g, q))
+            for q in queries
+        ) / len(queries)
+        detail += f"; a walk with no plan on the whole graph: {baseline:.1%}"
     return EvalReport(
         model_path=str(model_path),
         task=task,
@@ -205,6 +213,7 @@ def graph_accuracy(
             k: {"episodes": float(n), "accuracy": right / n} for k, (n, right) in totals.items()
         },
         detail=detail,
+        no_plan=baseline,
     )
 
 

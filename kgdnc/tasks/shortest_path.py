@@ -46,6 +46,7 @@ __all__ = [
     "choose_next",
     "first_move_queries",
     "make_episode",
+    "no_plan_success",
     "optimal_nll",
     "predecessor_recall",
     "shortest_path_episode",
@@ -176,6 +177,33 @@ def shortest_path_episode(
     if names:
         meta["node_names"] = names
     return ShortestPathEpisode(b.build(meta), graph, start, destination, len(path), meta)
+
+
+def no_plan_success(graph: nx.MultiDiGraph, start: Any, destination: Any, steps: int) -> float:
+    """The chance that a walk with no plan reaches ``destination`` from ``start`` in at
+    most ``steps`` moves: it names the destination when a triple leads there, and
+    otherwise takes one of the triples leaving its node uniformly (a triple is a
+    distinct (node, relation, next node)). With ``steps`` the shortest length this is
+    the share of exact answers that needs no plan: the baseline of the task's metric.
+    """
+    reverse = graph.reverse(copy=False)
+    dist = nx.single_source_shortest_path_length(reverse, destination, cutoff=steps)
+    memo: dict[tuple[Any, int], float] = {}
+
+    def success(node: Any, left: int) -> float:
+        if node == destination:
+            return 1.0
+        if left == 0 or dist.get(node, steps + 1) > left:
+            return 0.0
+        if dist[node] == 1:
+            return 1.0
+        key = (node, left)
+        if key not in memo:
+            moves = {(v, rel) for _, v, rel in graph.out_edges(node, data="relation")}
+            memo[key] = sum(success(v, left - 1) for v, _ in moves) / len(moves)
+        return memo[key]
+
+    return success(start, steps)
 
 
 def _pick_pair(

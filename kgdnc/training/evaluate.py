@@ -67,6 +67,7 @@ class EvalReport:
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
     detail: str | None = None
     first_move: dict[str, float] | None = None
+    no_plan: float | None = None
 
     @property
     def question_accuracy(self) -> float:
@@ -93,6 +94,7 @@ class EvalReport:
             "by_length": {str(k): v for k, v in sorted(self.by_length.items())},
             "detail": self.detail,
             "first_move": self.first_move,
+            "no_plan": self.no_plan,
         }
 
     def table(self) -> Any:
@@ -151,6 +153,7 @@ def evaluate(
         UserError: bad arguments or checkpoint.
     """
     from kgdnc.tasks import get_task
+    from kgdnc.tasks.shortest_path import no_plan_success
     from kgdnc.training.data import batch_of, mix_seed
     from kgdnc.training.presets import TASKS
 
@@ -180,6 +183,7 @@ def evaluate(
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     right_all = steps_right_all = steps_all = 0.0
     first = [0.0, 0.0, 0.0]  # shortest path: first moves with a choice, right, chance
+    no_plan = 0.0  # shortest path: summed chance of an exact answer with no plan
     with torch.no_grad():
         for start in range(0, episodes, batch_size):
             count = min(batch_size, episodes - start)
@@ -198,6 +202,8 @@ def evaluate(
                 row[3] += float(scores.answer_steps[i])
             if spec.interactive:
                 _tally_first_moves(first, made, scores.step_correct)
+                no_plan += sum(no_plan_success(e.graph, e.start, e.destination,
+                                               e.shortest_length) for e in made)
             right_all += float(scores.episode_correct.float().sum())
             steps_right_all += float(scores.step_correct.float().sum())
             steps_all += float(scores.answer_steps.float().sum())
@@ -209,12 +215,16 @@ def evaluate(
         }
         for length, row in totals.items()
     }
-    first_move = detail = None
+    first_move = detail = baseline = None
+    if spec.interactive:
+        baseline = no_plan / episodes
+        detail = f"a walk with no plan: {baseline:.1%} of episodes"
     if spec.interactive and first[0]:
         first_move = {"episodes": first[0], "accuracy": first[1] / first[0],
                       "chance": first[2] / first[0]}
         detail = (f"first moves with a choice: {first_move['accuracy']:.1%} right in "
-                  f"{int(first[0])} episodes (a uniform choice: {first_move['chance']:.1%})")
+                  f"{int(first[0])} episodes (a uniform choice: {first_move['chance']:.1%}); "
+                  + detail)
     return EvalReport(
         model_path=str(model_path),
         task=name,
@@ -229,6 +239,7 @@ def evaluate(
         by_length=by_length,
         detail=detail,
         first_move=first_move,
+        no_plan=baseline,
     )
 
 

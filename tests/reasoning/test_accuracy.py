@@ -84,6 +84,9 @@ def test_a_small_triple_limit_gives_sub_graphs(tiny_models):
     report = graph_accuracy(tiny_models["shortest-path"], "grid", lengths=(2, 2), episodes=4,
                             max_triples=20)
     assert "sub-graphs" in report.detail
+    # a grid's 2-step pairs: some first moves lead away, none is a dead end
+    assert 0.0 < report.no_plan < 1.0 and "a walk with no plan" in report.detail
+    assert report.to_dict()["no_plan"] == report.no_plan
 
 
 def test_evaluate_rejects_mixed_options(tiny_models):

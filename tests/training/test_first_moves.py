@@ -1,10 +1,14 @@
-"""Shortest-path evaluation reports the first move against a uniform choice."""
+"""Shortest-path evaluation reports the first move against a uniform choice, and the
+exact answers against a walk with no plan."""
 
 import random
 
+import networkx as nx
+import pytest
 import torch
 
 from kgdnc.tasks import get_task
+from kgdnc.tasks.shortest_path import no_plan_success
 from kgdnc.training.data import mix_seed
 from kgdnc.training.evaluate import _tally_first_moves, evaluate
 
@@ -48,6 +52,11 @@ def test_shortest_path_eval_reports_first_moves():
     first = [0.0, 0.0, 0.0]
     _tally_first_moves(first, _episodes(24), torch.ones(24, 1, dtype=torch.bool))
     assert first[0] == move["episodes"] and abs(first[2] / first[0] - move["chance"]) < 1e-9
+    # and the no-plan baseline is the mean of the episodes' own
+    want = sum(no_plan_success(e.graph, e.start, e.destination, e.shortest_length)
+               for e in _episodes(24)) / 24
+    assert abs(report.no_plan - want) < 1e-9 and report.to_dict()["no_plan"] == report.no_plan
+    assert "a walk with no plan" in report.detail
 
 
 def test_other_tasks_report_no_first_moves():
@@ -56,3 +65,30 @@ def test_other_tasks_report_no_first_moves():
     model = resources.files("kgdnc.models") / "traversal.ckpt"
     report = evaluate(str(model), lesson=1, episodes=4, seed=3)
     assert report.first_move is None and report.to_dict()["first_move"] is None
+    assert report.no_plan is None
+
+
+def _graph(*edges):
+    g = nx.MultiDiGraph()
+    for u, rel, v in edges:
+        g.add_edge(u, v, relation=rel)
+    return g
+
+
+def test_no_plan_success_by_hand():
+    # a -> b -> c, and a dead end a -> x: half the first moves
+    g = _graph(("a", 1, "b"), ("b", 1, "c"), ("a", 2, "x"))
+    assert no_plan_success(g, "a", "c", 2) == pytest.approx(0.5)
+    assert no_plan_success(g, "b", "c", 1) == 1.0 and no_plan_success(g, "a", "c", 1) == 0.0
+    # a destination one triple away is named, whatever else leaves the node
+    g.add_edge("a", "c", relation=3)
+    assert no_plan_success(g, "a", "c", 1) == 1.0
+    # two triples to the same node are two moves: 2 of 3
+    g = _graph(("a", 1, "b"), ("a", 2, "b"), ("b", 1, "c"), ("a", 3, "x"))
+    assert no_plan_success(g, "a", "c", 2) == pytest.approx(2 / 3)
+    # a wrong move may come back with more steps: 1/2 + 1/2 * 1/2
+    g = _graph(("a", 1, "b"), ("b", 1, "c"), ("a", 2, "x"), ("x", 1, "a"))
+    assert no_plan_success(g, "a", "c", 2) == pytest.approx(0.5)
+    assert no_plan_success(g, "a", "c", 3) == pytest.approx(0.5)
+    assert no_plan_success(g, "a", "c", 4) == pytest.approx(0.75)
+    assert no_plan_success(g, "c", "a", 5) == 0.0  # unreachable
