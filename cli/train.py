@@ -139,6 +139,12 @@ def train(
         typer.Option(help="Shortest path: only queries whose source has a wrong first "
                      "move, in training and checks (default off; may change on --resume)."),
     ] = None,
+    move_loss: Annotated[
+        str | None,
+        typer.Option(help="Shortest path: the loss of a move, candidates (default: "
+                     "renormalised over the node's triples) or triple (every digit of "
+                     "the optimal triple; may change on --resume)."),
+    ] = None,
     link_sparsity: Annotated[
         int | None, typer.Option(help="Sparse links: keep K per row (default: dense).")
     ] = None,
@@ -163,7 +169,7 @@ def train(
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
         planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,
-        real_choice=real_choice, link_sparsity=link_sparsity,
+        real_choice=real_choice, move_loss=move_loss, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,

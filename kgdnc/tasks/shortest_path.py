@@ -307,11 +307,17 @@ def choose_next(
     return network_choice
 
 
-def candidate_log_probs(logits: Tensor, cand_digits: Tensor, cand_mask: Tensor) -> Tensor:
+def candidate_log_probs(
+    logits: Tensor, cand_digits: Tensor, cand_mask: Tensor, *, renormalise: bool = True
+) -> Tensor:
     """Log-probabilities of the candidate triples, renormalised over the valid ones.
 
     A candidate's score is the sum of its nine digits' log-probabilities under the
-    output's softmaxes; a log-softmax over the valid candidates renormalises.
+    output's softmaxes; a log-softmax over the valid candidates renormalises. With
+    ``renormalise`` False the scores are the triples' own log-probabilities under
+    the nine softmaxes (the ``triple`` move loss, a lever: every digit of the
+    optimal triple is a target, as in traversal, not only those that tell the
+    candidates apart); the ranking of the candidates is the same.
 
     Args:
         logits: (B, 90) network output y at one answer step.
@@ -327,6 +333,8 @@ def candidate_log_probs(logits: Tensor, cand_digits: Tensor, cand_mask: Tensor) 
     index = cand_digits.permute(0, 2, 1)  # (B, 9, C)
     scores = logp.gather(-1, index).sum(dim=1)  # (B, C)
     scores = scores.masked_fill(~cand_mask, float("-inf"))
+    if not renormalise:
+        return scores
     norm = torch.logsumexp(scores, dim=-1, keepdim=True)
     norm = torch.where(cand_mask.any(-1, keepdim=True), norm, torch.zeros_like(norm))
     return scores - norm

@@ -46,6 +46,7 @@ OPTIMIZERS = ("rmsprop", "adam")
 MEMORY_SIZINGS = ("fixed", "episode")
 CHECK_MODES = ("running", "fresh")
 PASS_RULES = ("exact", "one-longer")
+MOVE_LOSSES = ("candidates", "triple")
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class TrainConfig:
             that does not begin a shortest path, in training and in checks (a
             lever: without it the early lessons pass with no plan). False is the
             paper's.
+        move_loss: shortest path: the loss of each move, ``candidates`` (the
+            paper's: ``-log Σ p`` over the optimal candidates, the output
+            renormalised over the triples leaving the node) or ``triple`` (the
+            optimal triples' own probability under the nine digit softmaxes, not
+            renormalised, so every digit is a target as in traversal: a lever).
         threshold: accuracy that passes a lesson (None: the task's own).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
@@ -160,6 +166,7 @@ class TrainConfig:
     aux_recall: int = 0
     aux_queries: int = 0
     real_choice: bool = False
+    move_loss: str = "candidates"
     threshold: float | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
@@ -175,6 +182,7 @@ class TrainConfig:
             raise UserError(f"unknown controller {self.controller!r}; use lstm or feedforward")
         _check_choice("pass rule", self.pass_rule, PASS_RULES)
         _check_choice("fused step", self.fused, ("off", "auto", "on"))
+        _check_choice("move loss", self.move_loss, MOVE_LOSSES)
         if self.check_mode is not None:
             _check_choice("check mode", self.check_mode, CHECK_MODES)
         for name in ("hidden_size", "num_layers", "memory_size", "word_size", "read_heads",
@@ -197,6 +205,10 @@ class TrainConfig:
             raise UserError(
                 f"aux_queries (--aux-queries) is for shortest path only, not {self.task}; "
                 "drop it or set it to 0"
+            )
+        if self.move_loss != "candidates" and self.task != "shortest-path":
+            raise UserError(
+                f"move_loss (--move-loss) is for shortest path only, not {self.task}; drop it"
             )
         if self.real_choice and self.task != "shortest-path":
             raise UserError(

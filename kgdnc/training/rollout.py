@@ -72,6 +72,7 @@ def play(
     device: Any = "cpu",
     *,
     score: bool = True,
+    move_loss: str = "candidates",
 ) -> Played:
     """The interactive answer of ``roll``: the prefix in one call, then one step at a
     time, each move the network's greedy choice among the candidates (mixed with
@@ -86,6 +87,10 @@ def play(
         score: also compute the losses and step scores; False (answering, which
             needs only the walks): the same moves, ``losses`` zero and ``right``,
             ``answered`` empty (B, 0).
+        move_loss: ``candidates`` (the paper's: ``-log Σ p`` over the optimal
+            candidates, renormalised over the candidates) or ``triple`` (the
+            same sum of the optimal triples' own probabilities under the nine
+            digit softmaxes, not renormalised: a lever).
     """
     b = roll.batch_size
     _, state = forward(roll.prefix.inputs.to(device), state)
@@ -100,7 +105,9 @@ def play(
             roll.advance(logp.argmax(-1).cpu())
             continue
         trainable = optimal.any(-1)
-        losses = losses + optimal_nll(logp, optimal) * trainable.to(losses.dtype)
+        scored = logp if move_loss == "candidates" else candidate_log_probs(
+            y[:, 0], digits, mask, renormalise=False)
+        losses = losses + optimal_nll(scored, optimal) * trainable.to(losses.dtype)
         choice = logp.detach().argmax(-1)
         picked_optimal = optimal.gather(1, choice[:, None]).squeeze(1)
         step_right.append((picked_optimal & trainable).cpu())
@@ -181,7 +188,7 @@ def rollout(
     steps = (int(roll.prefix.inputs.shape[1]) + max(roll.max_steps) + 2 * recall
              + (planning + 2) * queries)
     state = module.network.initial_state(roll.batch_size, module.memory_size_for(steps))
-    played = play(roll, module.network, state, module.device)
+    played = play(roll, module.network, state, module.device, move_loss=config.move_loss)
     losses, state = played.losses, played.state
     for drawn in (
         [predecessor_recall(e, recall, rng) for e in episodes] if recall else None,

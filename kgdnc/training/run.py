@@ -147,7 +147,8 @@ def parse_devices(text: str) -> int | str:
 RESUMABLE = frozenset({
     "lr", "batch_size", "check_every", "check_mode", "eval_episodes", "pass_rule",
     "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
-    "planning_steps", "aux_recall", "aux_queries", "real_choice", "fused", "link_sparsity",
+    "planning_steps", "aux_recall", "aux_queries", "real_choice", "move_loss", "fused",
+    "link_sparsity",
 })
 
 

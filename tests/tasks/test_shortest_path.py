@@ -189,3 +189,24 @@ def test_real_choice_on_a_user_graph_and_its_error():
     chain.add_edge("a", "x", relation="s")
     ep = make_episode(Lesson(1, (0, 0), (0, 0), (2, 2)), 0, graph=chain, real_choice=True)
     assert ep.meta["node_names"][ep.start] == "a" and ep.meta["node_names"][ep.destination] == "c"
+
+
+def test_triple_scores_are_the_digits_own_log_probs():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 90)
+    triples = [[(1, 2, 3), (1, 5, 7), (0, 0, 0)], [(4, 4, 4), (9, 9, 9), (8, 8, 8)]]
+    digits = torch.stack([torch.stack([triple_digits(t) for t in row]) for row in triples])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    raw = candidate_log_probs(logits, digits, mask, renormalise=False)
+    logp = torch.log_softmax(logits.view(2, 9, 10), -1)
+    for b in range(2):
+        for c in range(3):
+            want = sum(float(logp[b, k, digits[b, c, k]]) for k in range(9))
+            if mask[b, c]:
+                assert float(raw[b, c]) == pytest.approx(want, rel=1e-5)
+            else:
+                assert raw[b, c] == float("-inf")
+    # less than the renormalised log-probabilities, the same ranking
+    norm = candidate_log_probs(logits, digits, mask)
+    assert (raw[mask] < norm[mask]).all()
+    assert torch.equal(raw.argmax(-1), norm.argmax(-1))

@@ -234,3 +234,40 @@ def test_shortest_path_resume_can_turn_it_on():
     assert dataclasses.replace(config, aux_queries=2).aux_queries == 2
     # its blocks are not part of the episodes: the rollout asks them
     assert "aux_recall" not in episode_options(dataclasses.replace(config, aux_recall=2))
+
+
+def test_triple_move_loss_scores_the_same_walks_with_every_digit():
+    from kgdnc.tasks.shortest_path import ShortestPathRollout, candidate_log_probs, optimal_nll
+    from kgdnc.training.rollout import play
+
+    module = _module("shortest-path", move_loss="triple")
+    plain = _module("shortest-path")
+    plain.network.load_state_dict(module.network.state_dict())
+    results = []
+    for m in (module, plain):
+        m._rng = random.Random(7)
+        with torch.no_grad():
+            results.append(m.run_batch(_sp_episodes(), explore=True))
+    triple, candidates = results
+    assert torch.equal(triple.scores.step_correct, candidates.scores.step_correct)
+    assert float(triple.loss) > float(candidates.loss) + 1.0  # the shared digits count too
+    # by hand: the summed -log Σ_optimal of the triples' own scores, greedy walks
+    net = module.network
+    episodes = _sp_episodes()
+    roll = ShortestPathRollout(episodes)
+    state = net.initial_state(3, 64)
+    with torch.no_grad():
+        got = play(roll, net, state, move_loss="triple").losses
+        roll = ShortestPathRollout(episodes)
+        _, state = net(roll.prefix.inputs, net.initial_state(3, 64))
+        want = torch.zeros(3)
+        while not roll.done:
+            y, state = net(roll.inputs()[:, None], state)
+            digits, mask, optimal = roll.candidates()
+            raw = candidate_log_probs(y[:, 0], digits, mask, renormalise=False)
+            want += optimal_nll(raw, optimal) * optimal.any(-1).float()
+            roll.advance(raw.argmax(-1))
+    assert torch.allclose(got, want, rtol=1e-5)
+    module._rng = random.Random(7)
+    module.run_batch(_sp_episodes(), explore=True).loss.backward()
+    assert all(p.grad is not None for p in module.network.parameters() if p.requires_grad)

@@ -112,3 +112,12 @@ def test_real_choice_reaches_training_and_check_episodes_and_may_change_on_resum
     assert episode_options(config, training=False)["real_choice"] is True
     assert "real_choice" not in episode_options(make_preset("cpu", "shortest-path"))
     assert "real_choice" in RESUMABLE
+
+
+def test_move_loss_choices_and_task():
+    assert make_preset("cpu", "shortest-path").move_loss == "candidates"
+    assert make_preset("cpu", "shortest-path", move_loss="triple").move_loss == "triple"
+    with pytest.raises(UserError, match="unknown move loss 'digits'"):
+        make_preset("cpu", "shortest-path", move_loss="digits")
+    with pytest.raises(UserError, match="move_loss \\(--move-loss\\) is for shortest path"):
+        make_preset("cpu", "traversal", move_loss="triple")
