@@ -164,18 +164,29 @@ def test_first_move_queries_are_the_episode_query_scored_on_the_first_move():
         assert blocks.targets[k].tolist() == want and any(want)
 
 
-@pytest.mark.parametrize("option", ["aux_recall", "aux_queries"])
-def test_shortest_path_blocks_add_loss_in_training_only(option):
-    module = _module("shortest-path", **{option: 2})
+def _twins(**options):
+    """A shortest-path module with ``options`` and one without, the same weights."""
+    module = _module("shortest-path", **options)
     plain = _module("shortest-path")
     plain.network.load_state_dict(module.network.state_dict())
+    return module, plain
+
+
+def _run_both(module, plain, explore):
+    """Each module's result on the same episodes and DAgger draws."""
+    results = []
+    for m in (module, plain):
+        m._rng = random.Random(7)
+        with torch.no_grad():
+            results.append(m.run_batch(_sp_episodes(), explore=explore))
+    return results
+
+
+@pytest.mark.parametrize("option", ["aux_recall", "aux_queries"])
+def test_shortest_path_blocks_add_loss_in_training_only(option):
+    module, plain = _twins(**{option: 2})
     for explore in (True, False):
-        results = []
-        for m in (module, plain):
-            m._rng = random.Random(7)
-            with torch.no_grad():
-                results.append(m.run_batch(_sp_episodes(), explore=explore))
-        with_blocks, without = results
+        with_blocks, without = _run_both(module, plain, explore)
         # the walks are the same: the blocks come after the answer
         assert torch.equal(with_blocks.scores.step_correct, without.scores.step_correct)
         assert torch.equal(with_blocks.scores.episode_correct, without.scores.episode_correct)
@@ -240,15 +251,8 @@ def test_triple_move_loss_scores_the_same_walks_with_every_digit():
     from kgdnc.tasks.shortest_path import ShortestPathRollout, candidate_log_probs, optimal_nll
     from kgdnc.training.rollout import play
 
-    module = _module("shortest-path", move_loss="triple")
-    plain = _module("shortest-path")
-    plain.network.load_state_dict(module.network.state_dict())
-    results = []
-    for m in (module, plain):
-        m._rng = random.Random(7)
-        with torch.no_grad():
-            results.append(m.run_batch(_sp_episodes(), explore=True))
-    triple, candidates = results
+    module, plain = _twins(move_loss="triple")
+    triple, candidates = _run_both(module, plain, explore=True)
     assert torch.equal(triple.scores.step_correct, candidates.scores.step_correct)
     assert float(triple.loss) > float(candidates.loss) + 1.0  # the shared digits count too
     # by hand: the summed -log Σ_optimal of the triples' own scores, greedy walks
