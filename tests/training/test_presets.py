@@ -42,9 +42,14 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # everything else is the cpu preset's
         changed = {k for k, v in c.to_dict().items() if base.to_dict()[k] != v}
         levers = {"preset", "batch_size", "layer_norm", "word_size", "fused"}
-        # inference also learns the look-up from recall blocks
-        assert changed == levers | ({"aux_recall"} if task == "inference" else set())
+        # inference also learns the look-up from recall blocks; shortest path scores
+        # every digit of a move, on queries that need a plan, passed on exact answers
+        own = {"inference": {"aux_recall"},
+               "shortest-path": {"move_loss", "real_choice", "pass_rule"}}.get(task, set())
+        assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
+        planning = task == "shortest-path"
+        assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
 
 def test_overrides_and_round_trip():
