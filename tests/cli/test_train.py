@@ -70,6 +70,10 @@ def test_train_resume_continues(tmp_path):
         (["train", "--task", "copy", "--aux-recall", "2"],
          "aux_recall (--aux-recall) is for the graph tasks, not copy"),
         (["train", "--task", "inference", "--aux-recall", "-1"], "aux_recall must be at least 0"),
+        (["train", "--task", "traversal", "--real-choice"],
+         "real_choice (--real-choice) is for shortest path only"),
+        (["train", "--task", "shortest-path", "--move-loss", "digits"],
+         "unknown move loss 'digits'"),
         (["eval", "--model", "missing.ckpt"], "does not exist"),
     ],
 )
