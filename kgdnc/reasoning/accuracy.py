@@ -179,9 +179,10 @@ def graph_accuracy(
         memory_size=memory_size, seed=seed, batch_size=batch_size,
         planning_steps=trained.config.planning_steps,
     )
+    lengths_asked = [kind_of(task).length(g, q) for q in queries]
     totals: dict[int, list[int]] = {}
-    for q, (right, _) in zip(queries, results, strict=True):
-        row = totals.setdefault(kind_of(task).length(g, q), [0, 0])
+    for length, (right, _) in zip(lengths_asked, results, strict=True):
+        row = totals.setdefault(length, [0, 0])
         row[0] += 1
         row[1] += int(right)
     described = [n for _, n in results]
@@ -194,8 +195,8 @@ def graph_accuracy(
     baseline = None
     if task == "shortest-path":
         baseline = sum(
-            no_plan_success(g, q.start, q.destination, kind_of(task).length(g, q))
-            for q in queries
+            no_plan_success(g, q.start, q.destination, length)
+            for q, length in zip(queries, lengths_asked, strict=True)
         ) / len(queries)
         detail += f"; a walk with no plan on the whole graph: {baseline:.1%}"
     return EvalReport(

@@ -217,7 +217,7 @@ def _pick_pair(
     """A (source, destination) pair at distance L, L drawn from ``lengths`` (another
     length in range when none is found): a random source, then a uniform choice among
     the nodes at that distance from it. With ``real_choice``, only pairs whose source
-    has a first move that does not begin a shortest path (:func:`_wrong_first_move`)."""
+    has a first move that does not begin a shortest path (:func:`_needing_a_plan`)."""
     lo, hi = lengths
     first = rng.randint(lo, hi)
     order = [first, *rng.sample([n for n in range(lo, hi + 1) if n != first], hi - lo)]
@@ -229,21 +229,24 @@ def _pick_pair(
             s = rng.choice(nodes)
             dist = nx.single_source_shortest_path_length(graph, s, cutoff=length)
             far = sorted((d for d, n in dist.items() if n == length), key=repr)
-            if real_choice:
-                far = [d for d in far if _wrong_first_move(graph, s, d, length)]
+            if real_choice and far:
+                far = _needing_a_plan(graph, s, far, length)
             if far:
                 return s, rng.choice(far)
     return None
 
 
-def _wrong_first_move(graph: nx.MultiDiGraph, source: Any, destination: Any, length: int) -> bool:
-    """Whether some triple leaving ``source`` does not begin a shortest path to
-    ``destination`` (``length`` edges away): a first move that needs a plan."""
-    for v in set(graph.successors(source)):
-        dist = nx.single_source_shortest_path_length(graph, v, cutoff=length - 1)
-        if dist.get(destination) != length - 1:
-            return True
-    return False
+def _needing_a_plan(
+    graph: nx.MultiDiGraph, source: Any, destinations: list[Any], length: int
+) -> list[Any]:
+    """The ``destinations`` (each ``length`` edges from ``source``) for which some
+    triple leaving ``source`` does not begin a shortest path: a first move that
+    needs a plan."""
+    reach = [
+        nx.single_source_shortest_path_length(graph, v, cutoff=length - 1)
+        for v in set(graph.successors(source))
+    ]
+    return [d for d in destinations if any(dist.get(d) != length - 1 for dist in reach)]
 
 
 def make_episode(
