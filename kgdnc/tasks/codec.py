@@ -39,6 +39,8 @@ __all__ = [
     "digits_to_triple",
     "encode_input",
     "encode_triple",
+    "input_ones",
+    "target_digits",
     "triple_digits",
 ]
 
@@ -64,6 +66,32 @@ def _label_digits(label: int) -> tuple[int, int, int]:
     return label // 100, (label // 10) % 10, label % 10
 
 
+def _hot(triple: Sequence[int | None]) -> list[int]:
+    """The indices of a triple's ones in its 90 dims (3 per label, none for a blank)."""
+    if len(triple) != 3:
+        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
+    hot: list[int] = []
+    for slot, label in enumerate(triple):
+        if label is not None:
+            h, t, u = _label_digits(label)
+            base = LABEL_SIZE * slot
+            hot += (base + h, base + 10 + t, base + 20 + u)
+    return hot
+
+
+def input_ones(
+    triple: Sequence[int | None], phase: bool = False, answer: bool = False
+) -> list[int]:
+    """The indices of the ones of one input step (92 dims): what :func:`encode_input`
+    sets, for building many steps with one tensor write."""
+    hot = _hot(triple)
+    if phase:
+        hot.append(FLAG_PHASE)
+    if answer:
+        hot.append(FLAG_ANSWER)
+    return hot
+
+
 def encode_triple(triple: Sequence[int | None]) -> Tensor:
     """One triple as 3 one-hot digits per label.
 
@@ -73,14 +101,8 @@ def encode_triple(triple: Sequence[int | None]) -> Tensor:
     Returns:
         FloatTensor (90,): slot s, digit j, value d is at index ``(3*s + j)*10 + d``.
     """
-    if len(triple) != 3:
-        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
     out = torch.zeros(TRIPLE_SIZE)
-    for slot, label in enumerate(triple):
-        if label is None:
-            continue
-        for j, d in enumerate(_label_digits(label)):
-            out[(3 * slot + j) * 10 + d] = 1.0
+    out[_hot(triple)] = 1.0
     return out
 
 
@@ -91,10 +113,17 @@ def encode_input(triple: Sequence[int | None], phase: bool = False, answer: bool
         FloatTensor (92,).
     """
     x = torch.zeros(INPUT_SIZE)
-    x[:TRIPLE_SIZE] = encode_triple(triple)
-    x[FLAG_PHASE] = float(phase)
-    x[FLAG_ANSWER] = float(answer)
+    x[input_ones(triple, phase, answer)] = 1.0
     return x
+
+
+def target_digits(triple: Sequence[int]) -> list[int]:
+    """The nine digit classes of a (complete) triple, as a list (see :func:`triple_digits`)."""
+    if len(triple) != 3:
+        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
+    if any(label is None for label in triple):
+        raise ValueError("a target triple cannot have blanks")
+    return [d for label in triple for d in _label_digits(label)]
 
 
 def triple_digits(triple: Sequence[int]) -> Tensor:
@@ -103,11 +132,7 @@ def triple_digits(triple: Sequence[int]) -> Tensor:
     Returns:
         LongTensor (9,), each in 0–9.
     """
-    if len(triple) != 3:
-        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
-    if any(label is None for label in triple):
-        raise ValueError("a target triple cannot have blanks")
-    return torch.tensor([d for label in triple for d in _label_digits(label)], dtype=torch.long)
+    return torch.tensor(target_digits(triple), dtype=torch.long)
 
 
 def digits_to_triple(digits: Tensor) -> Tensor:

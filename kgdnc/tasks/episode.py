@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 import torch
 from torch import Tensor
 
-from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, encode_input, triple_digits
+from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, input_ones, target_digits
 
 __all__ = ["Batch", "Episode", "EpisodeBuilder", "collate", "episode_rng"]
 
@@ -123,15 +123,17 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
 class EpisodeBuilder:
     """Appends graph-task steps one at a time and builds an :class:`Episode`."""
 
+    _NO_TARGET = (0,) * N_DIGITS
+
     def __init__(self) -> None:
-        self._inputs: list[Tensor] = []
-        self._targets: list[Tensor] = []
+        self._ones: list[list[int]] = []  # per step, the indices of its input's ones
+        self._targets: list[Sequence[int]] = []
         self._mask: list[bool] = []
         self._aux: list[bool] = []
 
     def __len__(self) -> int:
         """Steps added so far."""
-        return len(self._inputs)
+        return len(self._ones)
 
     def add(
         self,
@@ -146,11 +148,8 @@ class EpisodeBuilder:
         scored, or with ``aux`` a loss-only one (never scored)."""
         if aux and target is None:
             raise ValueError("a loss-only step needs a target")
-        self._inputs.append(encode_input(triple, phase=phase, answer=answer))
-        if target is None:
-            self._targets.append(torch.zeros(N_DIGITS, dtype=torch.long))
-        else:
-            self._targets.append(triple_digits(target))
+        self._ones.append(input_ones(triple, phase=phase, answer=answer))
+        self._targets.append(self._NO_TARGET if target is None else target_digits(target))
         self._mask.append(target is not None and not aux)
         self._aux.append(aux)
 
@@ -193,11 +192,10 @@ class EpisodeBuilder:
         return chosen
 
     def build(self, meta: dict[str, Any]) -> Episode:
-        if self._inputs:
-            inputs = torch.stack(self._inputs)
-            targets = torch.stack(self._targets)
-        else:
-            inputs = torch.zeros(0, INPUT_SIZE)
-            targets = torch.zeros(0, N_DIGITS, dtype=torch.long)
+        """The episode of the steps added so far, its inputs written in one go."""
+        inputs = torch.zeros(len(self._ones), INPUT_SIZE)
+        rows = [t for t, ones in enumerate(self._ones) for _ in ones]
+        inputs[rows, [i for ones in self._ones for i in ones]] = 1.0
+        targets = torch.tensor(self._targets, dtype=torch.long).reshape(-1, N_DIGITS)
         mask = torch.tensor(self._mask, dtype=torch.bool)
         return Episode(inputs, targets, mask, meta, torch.tensor(self._aux, dtype=torch.bool))

@@ -144,17 +144,24 @@ def _followable(
 ) -> dict[int, list[tuple[int, Relation, int]]]:
     """By relation length: every (start, relation, end) that can be followed."""
     step = {(u, d): v for u, v, d in graph.edges(data="relation")}
-    starts = sorted(graph.nodes)
+    # Where each prefix of edge labels leads from every start that can follow it
+    # (starts in sorted order); relations share prefixes, so each is walked once.
+    ends: dict[tuple[int, ...], dict[int, int]] = {(): {s: s for s in sorted(graph.nodes)}}
+
+    def reach(edges: tuple[int, ...]) -> dict[int, int]:
+        if edges not in ends:
+            before = reach(edges[:-1])
+            label = edges[-1]
+            ends[edges] = {
+                s: v for s, n in before.items() if (v := step.get((n, label))) is not None
+            }
+        return ends[edges]
+
     out: dict[int, list[tuple[int, Relation, int]]] = {}
     for rel in relations:
-        for start in starts:
-            node: int | None = start
-            for label in rel.edges:
-                node = step.get((node, label))
-                if node is None:
-                    break
-            if node is not None:
-                out.setdefault(len(rel.edges), []).append((start, rel, node))
+        found = reach(tuple(rel.edges))
+        if found:
+            out.setdefault(len(rel.edges), []).extend((s, rel, v) for s, v in found.items())
     return out
 
 

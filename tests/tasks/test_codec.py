@@ -16,6 +16,8 @@ from kgdnc.tasks.codec import (
     digits_correct,
     encode_input,
     encode_triple,
+    input_ones,
+    target_digits,
     triple_digits,
 )
 
@@ -74,3 +76,15 @@ def test_flags_and_bad_labels():
         encode_triple((1000, 0, 0))
     with pytest.raises(ValueError):
         triple_digits((1, None, 3))
+
+
+@pytest.mark.parametrize(
+    "triple, phase, answer",
+    [((1, 2, 3), False, False), ((999, None, 40), True, False), ((None,) * 3, True, True),
+     ((0, 0, 0), False, True)],
+)
+def test_input_ones_are_where_encode_input_puts_its_ones(triple, phase, answer):
+    x = encode_input(triple, phase=phase, answer=answer)
+    assert sorted(input_ones(triple, phase, answer)) == x.nonzero().flatten().tolist()
+    if None not in triple:
+        assert target_digits(triple) == triple_digits(triple).tolist()

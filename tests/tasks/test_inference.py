@@ -117,3 +117,22 @@ def test_every_relation_gets_its_share_of_queries():
     mean = sum(counts.values()) / 100
     assert len(counts) == 100
     assert max(counts.values()) < 2.2 * mean and min(counts.values()) > 0.3 * mean
+
+
+def test_followable_queries_are_every_start_that_can_follow_each_relation():
+    """The prefix-sharing search finds exactly the (start, relation, end) triples a
+    walk from every start along every relation finds, in relation-then-start order."""
+    from kgdnc.tasks.graphs import random_graph
+    from kgdnc.tasks.inference import _followable, follow_relation
+
+    rng = random.Random(3)
+    for _ in range(5):
+        g = random_graph(rng, n_nodes=rng.randint(8, 12), out_degree=(2, 4), edge_labels=range(10))
+        want: dict[int, list] = {}
+        for rel in RELATIONS:
+            for start in sorted(g.nodes):
+                end = follow_relation(g, start, rel.edges)
+                if end is not None:
+                    want.setdefault(len(rel.edges), []).append((start, rel, end))
+        assert _followable(g, RELATIONS) == want
+        assert sum(map(len, want.values())) > 0
