@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -35,12 +36,14 @@ __all__ = [
     "decode_logits",
     "digit_log_probs",
     "digit_loss",
+    "digit_rows",
     "digits_correct",
     "digits_to_triple",
     "encode_input",
+    "encode_rows",
     "encode_triple",
-    "input_ones",
-    "target_digits",
+    "input_row",
+    "target_row",
     "triple_digits",
 ]
 
@@ -79,17 +82,68 @@ def _hot(triple: Sequence[int | None]) -> list[int]:
     return hot
 
 
-def input_ones(
+def _checked(triple: Sequence[int | None], blanks: bool = True) -> tuple[int, int, int]:
+    """A triple's labels, each checked as :func:`_label_digits` does; a blank is -1."""
+    if len(triple) != 3:
+        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
+    out = []
+    for label in triple:
+        if label is None and blanks:
+            out.append(-1)
+        elif type(label) is int and 0 <= label <= MAX_LABEL:
+            out.append(label)
+        elif label is None:
+            raise ValueError("a target triple cannot have blanks")
+        else:
+            _label_digits(label)  # raises the label's error
+            out.append(int(label))
+    return out[0], out[1], out[2]
+
+
+def input_row(
     triple: Sequence[int | None], phase: bool = False, answer: bool = False
-) -> list[int]:
-    """The indices of the ones of one input step (92 dims): what :func:`encode_input`
-    sets, for building many steps with one tensor write."""
-    hot = _hot(triple)
-    if phase:
-        hot.append(FLAG_PHASE)
-    if answer:
-        hot.append(FLAG_ANSWER)
-    return hot
+) -> tuple[int, int, int, int, int]:
+    """One input step as five integers, the labels checked (-1 for a blank) and the
+    two flags: a row of :func:`encode_rows`, which builds many steps at once."""
+    return (*_checked(triple), int(phase), int(answer))
+
+
+def target_row(triple: Sequence[int]) -> tuple[int, int, int]:
+    """A (complete) target triple's labels, checked: a row of :func:`digit_rows`."""
+    return _checked(triple, blanks=False)
+
+
+# (3, 3): where digit j of label slot s starts in the 90 dims of a triple
+_DIGIT_BASE = np.arange(3)[:, None] * LABEL_SIZE + np.arange(3)[None, :] * 10
+_PLACES = np.array([100, 10, 1])
+
+
+def _digits(labels: np.ndarray) -> np.ndarray:
+    """(T, 3) labels -> (T, 3, 3) digits, hundreds first."""
+    return labels[:, :, None] // _PLACES % 10
+
+
+def encode_rows(rows: Sequence[Sequence[int]]) -> Tensor:
+    """Many input steps at once: rows of :func:`input_row` -> FloatTensor (T, 92),
+    row t equal to ``encode_input`` of its triple and flags."""
+    a = np.asarray(rows, dtype=np.int64).reshape(-1, 5)
+    t = a.shape[0]
+    out = np.zeros((t, INPUT_SIZE), dtype=np.float32)
+    labels = a[:, :3]
+    cols = (_DIGIT_BASE + _digits(labels)).reshape(t, N_DIGITS)
+    present = np.repeat(labels >= 0, DIGITS_PER_LABEL, axis=1)
+    steps = np.broadcast_to(np.arange(t)[:, None], (t, N_DIGITS))
+    out[steps[present], cols[present]] = 1.0
+    out[:, FLAG_PHASE] = a[:, 3]
+    out[:, FLAG_ANSWER] = a[:, 4]
+    return torch.from_numpy(out)
+
+
+def digit_rows(rows: Sequence[Sequence[int]]) -> Tensor:
+    """Many targets at once: rows of :func:`target_row` -> LongTensor (T, 9), row t
+    equal to ``triple_digits`` of its triple."""
+    labels = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    return torch.from_numpy(_digits(labels).reshape(-1, N_DIGITS))
 
 
 def encode_triple(triple: Sequence[int | None]) -> Tensor:
@@ -113,17 +167,10 @@ def encode_input(triple: Sequence[int | None], phase: bool = False, answer: bool
         FloatTensor (92,).
     """
     x = torch.zeros(INPUT_SIZE)
-    x[input_ones(triple, phase, answer)] = 1.0
+    x[:TRIPLE_SIZE] = encode_triple(triple)
+    x[FLAG_PHASE] = float(phase)
+    x[FLAG_ANSWER] = float(answer)
     return x
-
-
-def target_digits(triple: Sequence[int]) -> list[int]:
-    """The nine digit classes of a (complete) triple, as a list (see :func:`triple_digits`)."""
-    if len(triple) != 3:
-        raise ValueError(f"a triple has 3 labels, got {len(triple)}")
-    if any(label is None for label in triple):
-        raise ValueError("a target triple cannot have blanks")
-    return [d for label in triple for d in _label_digits(label)]
 
 
 def triple_digits(triple: Sequence[int]) -> Tensor:
@@ -132,7 +179,8 @@ def triple_digits(triple: Sequence[int]) -> Tensor:
     Returns:
         LongTensor (9,), each in 0–9.
     """
-    return torch.tensor(target_digits(triple), dtype=torch.long)
+    return torch.tensor([d for label in target_row(triple) for d in _label_digits(label)],
+                        dtype=torch.long)
 
 
 def digits_to_triple(digits: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 import torch
 from torch import Tensor
 
-from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, input_ones, target_digits
+from kgdnc.tasks.codec import digit_rows, encode_rows, input_row, target_row
 
 __all__ = ["Batch", "Episode", "EpisodeBuilder", "collate", "episode_rng"]
 
@@ -123,17 +123,17 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
 class EpisodeBuilder:
     """Appends graph-task steps one at a time and builds an :class:`Episode`."""
 
-    _NO_TARGET = (0,) * N_DIGITS
+    _NO_TARGET = (0, 0, 0)  # digits all 0, as the targets of steps without an answer
 
     def __init__(self) -> None:
-        self._ones: list[list[int]] = []  # per step, the indices of its input's ones
-        self._targets: list[Sequence[int]] = []
+        self._inputs: list[tuple[int, ...]] = []  # rows of codec.input_row
+        self._targets: list[tuple[int, int, int]] = []  # rows of codec.target_row
         self._mask: list[bool] = []
         self._aux: list[bool] = []
 
     def __len__(self) -> int:
         """Steps added so far."""
-        return len(self._ones)
+        return len(self._inputs)
 
     def add(
         self,
@@ -148,8 +148,8 @@ class EpisodeBuilder:
         scored, or with ``aux`` a loss-only one (never scored)."""
         if aux and target is None:
             raise ValueError("a loss-only step needs a target")
-        self._ones.append(input_ones(triple, phase=phase, answer=answer))
-        self._targets.append(self._NO_TARGET if target is None else target_digits(target))
+        self._inputs.append(input_row(triple, phase=phase, answer=answer))
+        self._targets.append(self._NO_TARGET if target is None else target_row(target))
         self._mask.append(target is not None and not aux)
         self._aux.append(aux)
 
@@ -192,10 +192,8 @@ class EpisodeBuilder:
         return chosen
 
     def build(self, meta: dict[str, Any]) -> Episode:
-        """The episode of the steps added so far, its inputs written in one go."""
-        inputs = torch.zeros(len(self._ones), INPUT_SIZE)
-        rows = [t for t, ones in enumerate(self._ones) for _ in ones]
-        inputs[rows, [i for ones in self._ones for i in ones]] = 1.0
-        targets = torch.tensor(self._targets, dtype=torch.long).reshape(-1, N_DIGITS)
+        """The episode of the steps added so far, encoded all at once."""
+        inputs = encode_rows(self._inputs)
+        targets = digit_rows(self._targets)
         mask = torch.tensor(self._mask, dtype=torch.bool)
         return Episode(inputs, targets, mask, meta, torch.tensor(self._aux, dtype=torch.bool))

@@ -149,13 +149,15 @@ def _followable(
     ends: dict[tuple[int, ...], dict[int, int]] = {(): {s: s for s in sorted(graph.nodes)}}
 
     def reach(edges: tuple[int, ...]) -> dict[int, int]:
-        if edges not in ends:
-            before = reach(edges[:-1])
-            label = edges[-1]
-            ends[edges] = {
-                s: v for s, n in before.items() if (v := step.get((n, label))) is not None
-            }
-        return ends[edges]
+        known = len(edges)
+        while edges[:known] not in ends:
+            known -= 1
+        found = ends[edges[:known]]
+        for i in range(known, len(edges)):
+            label = edges[i]
+            found = {s: v for s, n in found.items() if (v := step.get((n, label))) is not None}
+            ends[edges[: i + 1]] = found
+        return found
 
     out: dict[int, list[tuple[int, Relation, int]]] = {}
     for rel in relations:

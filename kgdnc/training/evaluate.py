@@ -184,7 +184,7 @@ def evaluate(
     right_all = steps_right_all = steps_all = 0.0
     first = [0.0, 0.0, 0.0]  # shortest path: first moves with a choice, right, chance
     # shortest path: the accuracy follows the model's pass rule (one-longer: a step more)
-    slack = 1 if trained.config.pass_rule == "one-longer" else 0
+    slack = trained.config.slack
     no_plan = 0.0  # shortest path: summed chance of an exact answer with no plan
     with torch.no_grad():
         for start in range(0, episodes, batch_size):

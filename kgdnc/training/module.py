@@ -157,8 +157,8 @@ class GraphTaskModule(pl.LightningModule):
         if self.task.interactive:
             from kgdnc.training.rollout import rollout
 
-            slack = 1 if self.config.pass_rule == "one-longer" else 0
-            return rollout(self, batch, explore=explore, rng=self._rng, slack=slack)
+            return rollout(self, batch, explore=explore, rng=self._rng,
+                           slack=self.config.slack)
         inputs, targets, mask = batch.inputs, batch.targets, batch.mask
         y, _ = self(inputs)
         # loss on answer and recall steps (aux); scores on answer steps only

@@ -224,6 +224,12 @@ class TrainConfig:
         if self.lr <= 0:
             raise UserError(f"the learning rate must be positive, got {self.lr}")
 
+    @property
+    def slack(self) -> int:
+        """Shortest path: the steps a greedy walk may take beyond the shortest and
+        still count as right (1 under the ``one-longer`` pass rule, else 0)."""
+        return 1 if self.pass_rule == "one-longer" else 0
+
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a plain dict (what checkpoints store)."""
         return dataclasses.asdict(self)

@@ -120,14 +120,20 @@ def play(
 
 
 def block_loss(
-    drawn: list[Blocks], forward: Forward, state: Any, device: Any = "cpu"
+    drawn: list[Blocks], forward: Forward, state: Any, device: Any = "cpu",
+    move_loss: str = "candidates",
 ) -> tuple[Tensor, Any]:
     """The loss of each episode's loss-only blocks (:class:`Blocks`, the same
     layout in every episode of the batch), run from ``state`` (after the answer).
 
+    Args:
+        move_loss: as in :func:`play`: ``candidates`` renormalises each block's
+            scores over its candidates, ``triple`` scores the triples' own
+            probabilities under the nine digit softmaxes.
+
     Returns:
-        (B,) the summed ``-log Σ p`` of each block's right candidates,
-        renormalised over its candidates; the state after the blocks.
+        (B,) the summed ``-log Σ p`` of each block's right candidates; the state
+        after the blocks.
     """
     if not drawn[0].answers:
         return torch.zeros(len(drawn), device=device), state
@@ -141,7 +147,8 @@ def block_loss(
         for i, blocks in enumerate(drawn):
             n = blocks.digits[k].shape[0]
             digits[i, :n], mask[i, :n], targets[i, :n] = blocks.digits[k], True, blocks.targets[k]
-        logp = candidate_log_probs(y[:, step], digits.to(device), mask.to(device))
+        logp = candidate_log_probs(y[:, step], digits.to(device), mask.to(device),
+                                   renormalise=move_loss == "candidates")
         losses = losses + optimal_nll(logp, targets.to(device))
     return losses, state
 
@@ -195,7 +202,8 @@ def rollout(
         [first_move_queries(e, queries, rng, planning) for e in episodes] if queries else None,
     ):
         if drawn is not None:
-            loss, state = block_loss(drawn, module.network, state, module.device)
+            loss, state = block_loss(drawn, module.network, state, module.device,
+                                     move_loss=config.move_loss)
             losses = losses + loss
     right, answered = played.right, played.answered
     exact = roll.correct()

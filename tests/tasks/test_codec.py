@@ -13,11 +13,13 @@ from kgdnc.tasks.codec import (
     decode_logits,
     digit_log_probs,
     digit_loss,
+    digit_rows,
     digits_correct,
     encode_input,
+    encode_rows,
     encode_triple,
-    input_ones,
-    target_digits,
+    input_row,
+    target_row,
     triple_digits,
 )
 
@@ -78,13 +80,29 @@ def test_flags_and_bad_labels():
         triple_digits((1, None, 3))
 
 
-@pytest.mark.parametrize(
-    "triple, phase, answer",
-    [((1, 2, 3), False, False), ((999, None, 40), True, False), ((None,) * 3, True, True),
-     ((0, 0, 0), False, True)],
-)
-def test_input_ones_are_where_encode_input_puts_its_ones(triple, phase, answer):
-    x = encode_input(triple, phase=phase, answer=answer)
-    assert sorted(input_ones(triple, phase, answer)) == x.nonzero().flatten().tolist()
-    if None not in triple:
-        assert target_digits(triple) == triple_digits(triple).tolist()
+def test_rows_encode_as_the_single_step_encoders_do():
+    rng = random.Random(0)
+    steps, targets = [], []
+    for _ in range(50):
+        triple = tuple(rng.choice([None, rng.randrange(1000)]) for _ in range(3))
+        steps.append((triple, rng.random() < 0.5, rng.random() < 0.5))
+        targets.append(tuple(rng.randrange(1000) for _ in range(3)))
+    steps += [((None, None, None), True, True), ((0, 999, 0), False, False)]
+    inputs = encode_rows([input_row(t, p, a) for t, p, a in steps])
+    assert inputs.dtype == torch.float32 and inputs.shape == (len(steps), INPUT_SIZE)
+    for row, (t, p, a) in zip(inputs, steps, strict=True):
+        assert torch.equal(row, encode_input(t, phase=p, answer=a))
+    digits = digit_rows([target_row(t) for t in targets])
+    assert digits.dtype == torch.long
+    assert torch.equal(digits, torch.stack([triple_digits(t) for t in targets]))
+    assert encode_rows([]).shape == (0, INPUT_SIZE) and digit_rows([]).shape == (0, N_DIGITS)
+
+
+@pytest.mark.parametrize("bad", [(1000, 0, 0), (-1, 0, 0), (True, 0, 0), (1.0, 2, 3), (1, 2)])
+def test_rows_check_their_labels(bad):
+    with pytest.raises(ValueError):
+        input_row(bad)
+    with pytest.raises(ValueError):
+        target_row(bad)
+    with pytest.raises(ValueError, match="cannot have blanks"):
+        target_row((1, None, 3))

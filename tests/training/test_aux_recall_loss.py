@@ -1,5 +1,6 @@
 """The auxiliary recall loss: recall steps carry loss, never scores."""
 
+import itertools
 import random
 
 import pytest
@@ -212,21 +213,26 @@ def test_block_loss_is_each_block_nll_from_the_state_after_the_answer():
     episodes = _sp_episodes(2)
     net = _module("shortest-path").network
     state = net.initial_state(2, 64)
-    for make in (lambda e, r: predecessor_recall(e, 3, r),
-                 lambda e, r: first_move_queries(e, 2, r, planning_steps=3)):
+    makers = (lambda e, r: predecessor_recall(e, 3, r),
+              lambda e, r: first_move_queries(e, 2, r, planning_steps=3))
+    for make, move_loss in itertools.product(makers, ("candidates", "triple")):
         rng = random.Random(5)
         drawn = [make(e, rng) for e in episodes]
         with torch.no_grad():
-            got, _ = block_loss(drawn, net, state)
+            got, _ = block_loss(drawn, net, state, move_loss=move_loss)
             # by hand, one episode at a time
             for i, blocks in enumerate(drawn):
                 y, _ = net(blocks.inputs[None], net.initial_state(1, 64))
                 want = 0.0
                 for k, step in enumerate(blocks.answers):
                     mask = torch.ones(1, blocks.digits[k].shape[0], dtype=torch.bool)
-                    logp = candidate_log_probs(y[:, step], blocks.digits[k][None], mask)
+                    logp = candidate_log_probs(y[:, step], blocks.digits[k][None], mask,
+                                               renormalise=move_loss == "candidates")
                     want += float(optimal_nll(logp, blocks.targets[k][None]))
                 assert float(got[i]) == pytest.approx(want, rel=1e-5)
+        if move_loss == "triple":
+            # unnormalised: each block's loss is at least its renormalised loss
+            assert (got >= block_loss(drawn, net, state)[0] - 1e-4).all()
 
 
 @pytest.mark.parametrize("task", ["traversal", "inference", "copy"])

@@ -93,6 +93,12 @@ def test_checks_default_to_the_papers_cadence_in_episodes():
     assert sp.batches(8) == 250 and plans["traversal"].batches(3) == 67
 
 
+def test_the_pass_rule_sets_the_steps_a_walk_may_add():
+    assert make_preset("cpu", "shortest-path").slack == 1
+    assert make_preset("cpu", "shortest-path", pass_rule="exact").slack == 0
+    assert make_preset("cpu-ln", "shortest-path").slack == 0
+
+
 def test_configs_written_before_episode_checks_keep_their_meaning():
     old = make_preset("cpu", "traversal").to_dict()
     for key in ("check_mode", "pass_rule", "curriculum_mix", "planning_steps"):
