@@ -66,7 +66,7 @@ class EvalReport:
     seed: int
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
     detail: str | None = None
-    first_move: dict[str, float] | None = None
+    first_move: dict[str, Any] | None = None
     no_plan: float | None = None
 
     @property
@@ -182,7 +182,8 @@ def evaluate(
     module._rng = rng
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     right_all = steps_right_all = steps_all = 0.0
-    first = [0.0, 0.0, 0.0]  # shortest path: first moves with a choice, right, chance
+    # shortest path, by shortest length: first moves with a choice, right, chance
+    first: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     # shortest path: the accuracy follows the model's pass rule (one-longer: a step more)
     slack = trained.config.slack
     no_plan = 0.0  # shortest path: summed chance of an exact answer with no plan
@@ -222,12 +223,13 @@ def evaluate(
         baseline = no_plan / episodes
         detail = (f"a walk with no plan: {baseline:.1%} of episodes"
                   + (" (one step longer allowed, as the accuracy)" if slack else ""))
-    if spec.interactive and first[0]:
-        first_move = {"episodes": first[0], "accuracy": first[1] / first[0],
-                      "chance": first[2] / first[0]}
+    if spec.interactive and first:
+        first_move = _first_move_report(first)
+        lengths = "".join(f", {m['accuracy']:.1%} / {m['chance']:.1%} at length {n}"
+                          for n, m in first_move["by_length"].items()) if len(first) > 1 else ""
         detail = (f"first moves with a choice: {first_move['accuracy']:.1%} right in "
-                  f"{int(first[0])} episodes (a uniform choice: {first_move['chance']:.1%}); "
-                  + detail)
+                  f"{int(first_move['episodes'])} episodes (a uniform choice: "
+                  f"{first_move['chance']:.1%}{lengths}); " + detail)
     return EvalReport(
         model_path=str(model_path),
         task=name,
@@ -246,16 +248,32 @@ def evaluate(
     )
 
 
-def _tally_first_moves(first: list[float], made: list[Any], step_correct: Any) -> None:
-    """Shortest path: count the episodes whose source offers a real choice (some
-    triple leaving it begins a shortest path, some does not), whether the first
-    move began a shortest path, and the share a uniform choice would get. The
-    first move is where the plan shows: the last one only has to name the
-    destination."""
+def _tally_first_moves(
+    first: dict[int, list[float]], made: list[Any], step_correct: Any
+) -> None:
+    """Shortest path: count, by the episode's shortest length, the episodes whose
+    source offers a real choice (some triple leaving it begins a shortest path,
+    some does not), whether the first move began a shortest path, and the share a
+    uniform choice would get. The first move is where the plan shows: the last
+    one only has to name the destination."""
     for i, ep in enumerate(made):
         triples, _ = ep.candidates(ep.start)
         optimal = ep.optimal(ep.start)
         if 0 < len(optimal) < len(triples) and step_correct.shape[1]:
-            first[0] += 1
-            first[1] += float(step_correct[i, 0])
-            first[2] += len(optimal) / len(triples)
+            row = first[ep.shortest_length]
+            row[0] += 1
+            row[1] += float(step_correct[i, 0])
+            row[2] += len(optimal) / len(triples)
+
+
+def _first_move_report(first: dict[int, list[float]]) -> dict[str, Any]:
+    """The tallies of :func:`_tally_first_moves` as shares: over all episodes with a
+    choice (``episodes``, ``accuracy``, ``chance``) and per shortest length
+    (``by_length``)."""
+
+    def shares(n: float, right: float, chance: float) -> dict[str, float]:
+        return {"episodes": n, "accuracy": right / n, "chance": chance / n}
+
+    total = [sum(row[k] for row in first.values()) for k in range(3)]
+    return {**shares(*total),
+            "by_length": {n: shares(*first[n]) for n in sorted(first)}}

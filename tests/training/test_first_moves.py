@@ -2,6 +2,7 @@
 exact answers against a walk with no plan."""
 
 import random
+from collections import defaultdict
 
 import networkx as nx
 import pytest
@@ -10,7 +11,12 @@ import torch
 from kgdnc.tasks import get_task
 from kgdnc.tasks.shortest_path import no_plan_success
 from kgdnc.training.data import mix_seed
-from kgdnc.training.evaluate import _tally_first_moves, evaluate, load_trained
+from kgdnc.training.evaluate import (
+    _first_move_report,
+    _tally_first_moves,
+    evaluate,
+    load_trained,
+)
 
 
 def _episodes(n, lesson=6, seed=3):
@@ -25,17 +31,26 @@ def test_first_moves_count_only_real_choices_and_their_chance():
     for ep in made:
         triples, _ = ep.candidates(ep.start)
         optimal = ep.optimal(ep.start)
-        choices.append(0 < len(optimal) < len(triples) and (len(optimal), len(triples)))
+        choices.append(0 < len(optimal) < len(triples)
+                       and (len(optimal), len(triples), ep.shortest_length))
     assert any(choices) and not all(choices)  # lesson 6 has both kinds
+    counted = [c for c in choices if c]
+    assert len({c[2] for c in counted}) > 1  # and more than one length
     # every first move right, and then every first move wrong
     for value in (True, False):
-        first = [0.0, 0.0, 0.0]
+        first = defaultdict(lambda: [0.0, 0.0, 0.0])
         step_correct = torch.full((len(made), 3), value)
         _tally_first_moves(first, made, step_correct)
-        counted = [c for c in choices if c]
-        assert first[0] == len(counted)
-        assert first[1] == (len(counted) if value else 0)
-        assert abs(first[2] - sum(o / n for o, n in counted)) < 1e-9
+        for length, (n, right, chance) in first.items():
+            mine = [c for c in counted if c[2] == length]
+            assert n == len(mine) and right == (len(mine) if value else 0)
+            assert abs(chance - sum(o / k for o, k, _ in mine)) < 1e-9
+        report = _first_move_report(first)
+        assert report["episodes"] == len(counted)
+        assert report["accuracy"] == (1.0 if value else 0.0)
+        assert abs(report["chance"] * len(counted) - sum(o / k for o, k, _ in counted)) < 1e-9
+        assert sorted(report["by_length"]) == sorted({c[2] for c in counted})
+        assert sum(m["episodes"] for m in report["by_length"].values()) == len(counted)
 
 
 def test_shortest_path_eval_reports_first_moves():
@@ -49,9 +64,11 @@ def test_shortest_path_eval_reports_first_moves():
     assert "a uniform choice" in report.detail
     assert report.to_dict()["first_move"] == move
     # the same episodes tallied by hand give the same chance
-    first = [0.0, 0.0, 0.0]
+    first = defaultdict(lambda: [0.0, 0.0, 0.0])
     _tally_first_moves(first, _episodes(24), torch.ones(24, 1, dtype=torch.bool))
-    assert first[0] == move["episodes"] and abs(first[2] / first[0] - move["chance"]) < 1e-9
+    mine = _first_move_report(first)
+    assert mine["episodes"] == move["episodes"] and abs(mine["chance"] - move["chance"]) < 1e-9
+    assert move["by_length"].keys() == mine["by_length"].keys()
     # and the no-plan baseline is the mean of the episodes' own
     slack = 1 if load_trained(str(model)).config.pass_rule == "one-longer" else 0
     want = sum(no_plan_success(e.graph, e.start, e.destination, e.shortest_length + slack)
