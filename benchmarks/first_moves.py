@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import random
 from collections import defaultdict
+from typing import Any
 
 import torch
 
 from kgdnc.tasks import get_task
 from kgdnc.training.data import batch_of, mix_seed
-from kgdnc.training.evaluate import lesson_module, load_trained
+from kgdnc.training.evaluate import _tally_first_moves, lesson_module, load_trained
 
 
 def first_moves(
@@ -37,17 +38,15 @@ def first_moves(
             made = [spec.make_episode(chosen, random.Random(mix_seed(seed, start + i)))
                     for i in range(min(batch_size, episodes - start))]
             right = module.run_batch(batch_of(spec, made), explore=False).scores.step_correct
-            for i, ep in enumerate(made):
-                triples, _ = ep.candidates(ep.start)
-                optimal = ep.optimal(ep.start)
-                if not 0 < len(optimal) < len(triples) or not right.shape[1]:
-                    continue
-                row = table[ep.shortest_length, len(triples),
-                            min(ep.graph.in_degree(ep.destination), 4)]
-                row[0] += 1
-                row[1] += float(right[i, 0])
-                row[2] += len(optimal) / len(triples)
+            _tally_first_moves(table, made, right, key=_degrees)
     return dict(table)
+
+
+def _degrees(ep: Any) -> tuple[int, int, int]:
+    """An episode's (shortest length, triples leaving the source, triples entering
+    the destination capped at 4)."""
+    return (ep.shortest_length, len(ep.candidates(ep.start)[0]),
+            min(ep.graph.in_degree(ep.destination), 4))
 
 
 def main() -> None:

@@ -179,8 +179,7 @@ def triple_digits(triple: Sequence[int]) -> Tensor:
     Returns:
         LongTensor (9,), each in 0–9.
     """
-    return torch.tensor([d for label in target_row(triple) for d in _label_digits(label)],
-                        dtype=torch.long)
+    return digit_rows([target_row(triple)])[0]
 
 
 def digits_to_triple(digits: Tensor) -> Tensor:

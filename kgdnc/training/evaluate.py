@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -249,18 +250,19 @@ def evaluate(
 
 
 def _tally_first_moves(
-    first: dict[int, list[float]], made: list[Any], step_correct: Any
+    first: dict[Any, list[float]], made: list[Any], step_correct: Any,
+    key: Callable[[Any], Any] = lambda ep: ep.shortest_length,
 ) -> None:
-    """Shortest path: count, by the episode's shortest length, the episodes whose
-    source offers a real choice (some triple leaving it begins a shortest path,
-    some does not), whether the first move began a shortest path, and the share a
-    uniform choice would get. The first move is where the plan shows: the last
-    one only has to name the destination."""
+    """Shortest path: count, by ``key`` of the episode (its shortest length), the
+    episodes whose source offers a real choice (some triple leaving it begins a
+    shortest path, some does not), whether the first move began a shortest path,
+    and the share a uniform choice would get. The first move is where the plan
+    shows: the last one only has to name the destination."""
     for i, ep in enumerate(made):
         triples, _ = ep.candidates(ep.start)
         optimal = ep.optimal(ep.start)
         if 0 < len(optimal) < len(triples) and step_correct.shape[1]:
-            row = first[ep.shortest_length]
+            row = first[key(ep)]
             row[0] += 1
             row[1] += float(step_correct[i, 0])
             row[2] += len(optimal) / len(triples)
