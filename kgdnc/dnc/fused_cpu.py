@@ -218,6 +218,46 @@ def lstm_cell(pre: Tensor, c_prev: Tensor) -> list[Tensor]:
     return torch.ops.kgdnc_fused.lstm_cell(pre, c_prev)
 
 
+def controller_step(
+    gates_x: Tensor, reads_prev: Tensor, h_prev: Tensor, c_prev: Tensor,
+    norm_h: tuple[Tensor, Tensor] | None, xi_bias: Tensor,
+    norm_xi: tuple[Tensor, Tensor] | None, weights: tuple[Tensor, Tensor, Tensor],
+    lstm_clip: float | None, clip: float | None, eps: float = 1e-5,
+) -> list[Tensor]:
+    """A one-layer LSTM controller's whole step, as one C++ operation.
+
+    pre = gx + r_{t-1} W_rᵀ + h_{t-1} W_hᵀ; the LSTM cell; hn = LN(h_t) ∘ g + b
+    (``norm_h``; else h_t); ξ = clamp(LN(xb + hn W_ξᵀ) ∘ g' + b', ±clip)
+    (``norm_xi``, ``clip`` each optional), exactly as ``DNC._unroll`` computes them
+    eagerly; the LSTM gradient clip acts on ∂pre. The weights come in detached
+    (their gradients are deferred, ``model._DeferredWeightGrads``), so the node
+    returns no gradient for them.
+
+    Args:
+        gates_x: (B, 4H) the step's x-projection and bias.
+        reads_prev: (B, R·W) [r_{t-1}].
+        h_prev, c_prev: (B, H) the LSTM state.
+        norm_h: (g, b), each (H,), or None.
+        xi_bias: (B, S) the interface bias (with the deferral's zeros).
+        norm_xi: (g', b'), each (S,), or None.
+        weights: W_rᵀ (R·W, 4H), W_hᵀ (H, 4H), W_ξᵀ (H, S), detached.
+
+    Returns:
+        [h_t, c_t, hn_t, ξ_t].
+    """
+    empty = gates_x.new_empty(0)
+    layer_norm = norm_h is not None
+    if layer_norm != (norm_xi is not None):
+        raise ValueError("fused controller step: layer norm on both h and ξ, or on neither")
+    g_h, b_h = norm_h if norm_h is not None else (empty, empty)
+    g_i, b_i = norm_xi if norm_xi is not None else (empty, empty)
+    return torch.ops.kgdnc_fused.controller_step(
+        gates_x, reads_prev, h_prev, c_prev, g_h, b_h, xi_bias, g_i, b_i, *weights,
+        layer_norm, -1.0 if lstm_clip is None else float(lstm_clip),
+        -1.0 if clip is None else float(clip), eps,
+    )
+
+
 def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState:
     """``memory.access_step(prev, split_interface(xi, config), config)``, fused.
 

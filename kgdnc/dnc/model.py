@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +49,67 @@ class MemoryTrace(NamedTuple):
     free_gates: Tensor
 
 
+class _StepInputs:
+    """The per-step inputs of the controller's weight products, kept (detached) during
+    the unroll for :class:`_DeferredWeightGrads`: r_{t-1}, each layer's h^l_{t-1} and
+    h^{l-1}_t, and the interface layer's input."""
+
+    def __init__(self, batch_size: int, n_layers: int) -> None:
+        self.batch_size = batch_size
+        self.reads: list[Tensor] = []
+        self.recur: list[list[Tensor]] = [[] for _ in range(n_layers)]
+        self.below: list[list[Tensor]] = [[] for _ in range(n_layers)]
+        self.interface: list[Tensor] = []
+
+
+class _DeferredWeightGrads(torch.autograd.Function):
+    """The controller's per-step weight gradients as one product over all steps.
+
+    Forward: zeros Z (T, B, L·G) and Z_ξ (T, B, S), added to the gate and interface
+    pre-activations, whose products themselves use detached weights. Their
+    gradients are exactly the pre-activations' gradients ∂a_t, so the backward
+    returns ∂W = Σ_t ∂a_tᵀ u_t (u_t the step's input, from :class:`_StepInputs`) as
+    one (T·B)-deep product per weight, instead of T thin (B-deep) products and T
+    accumulations: the same sums, in another order.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, inputs: _StepInputs, steps: int, weight_r: Tensor, weight_below: Tensor | None,
+        weight_h: Tensor | None, weight_i: Tensor, bias_i: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        ctx.inputs = inputs
+        ctx.has = (weight_below is not None, weight_h is not None)
+        b = inputs.batch_size
+        return (weight_r.new_zeros(steps, b, weight_r.shape[0]),
+                weight_i.new_zeros(steps, b, weight_i.shape[0]))
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: Any, d_gates: Tensor, d_xi: Tensor
+    ) -> tuple[Tensor | None, ...]:
+        inputs: _StepInputs = ctx.inputs
+        steps, b, width = d_gates.shape
+        d_a = d_gates.reshape(steps * b, width)
+        d_i = d_xi.reshape(steps * b, -1)
+        n_layers = len(inputs.recur)
+        gates = width // n_layers
+
+        def product(d: Tensor, kept: list[Tensor]) -> Tensor:
+            return d.t().mm(torch.stack(kept).reshape(steps * b, -1))
+
+        layer = [d_a[:, k * gates:(k + 1) * gates] for k in range(n_layers)]
+        grad_r = product(d_a, inputs.reads)
+        grad_below = grad_h = None
+        if ctx.has[0]:
+            grad_below = torch.stack([product(layer[k], inputs.below[k])
+                                      for k in range(1, n_layers)])
+        if ctx.has[1]:
+            grad_h = torch.stack([product(layer[k], inputs.recur[k]) for k in range(n_layers)])
+        grad_i = product(d_i, inputs.interface)
+        return None, None, grad_r, grad_below, grad_h, grad_i, d_i.sum(0)
+
+
 def _check_input(x: Tensor, input_size: int) -> None:
     if x.dim() != 3 or x.shape[-1] != input_size:
         raise UserError(
@@ -69,7 +130,21 @@ class DNC(nn.Module):
     ``initial_state(batch_size, memory_size)``.
 
     Call: ``y, state = model(x, state=None)`` with x (B, T, I), y (B, T, O).
+
+    In training (gradients on, at least ``DEFER_MIN_STEPS`` steps) the weight
+    gradients of the per-step products (W_r, W_h, W_ξ and the layer links) are
+    formed once per call over all steps (:class:`_DeferredWeightGrads`): the same
+    gradients; ``defer_weight_grads = False`` takes them step by step. (Deferred,
+    W_ξ is applied as a product of its detached weights, so forward hooks on the
+    ``interface`` module do not fire.) With the fused step, a one-layer LSTM
+    controller then runs its whole step (products, cell, layer norms, clip) as one
+    C++ operation (``fused_cpu.controller_step``; ``fuse_controller = False``: the
+    PyTorch operations).
     """
+
+    DEFER_MIN_STEPS = 8
+    defer_weight_grads = True
+    fuse_controller = True
 
     def __init__(self, config: DNCConfig) -> None:
         super().__init__()
@@ -185,16 +260,20 @@ class DNC(nn.Module):
         ctrl: ControllerState,
         weights: tuple[Tensor, list[Tensor], list[Tensor]],
         cell: Callable[[Tensor, Tensor], list[Tensor]] | None = None,
+        kept: _StepInputs | None = None,
     ) -> tuple[Tensor, ControllerState]:
         """One controller step: (B, L·4H) x-projection + (B, R·W) reads -> h_t (B, L·H).
 
         ``cell``: the same LSTM cell after the products, as one operation
         ((B, 4H) pre-activations, (B, H) c_{t-1}) -> [h_t, c_t] (the fused step's).
+        ``kept``: where the products' inputs are kept for the deferred weight gradients.
         """
         cfg = self.config
         hsize, n_layers = cfg.hidden_size, cfg.num_layers
         weight_r_t, weights_below_t, weights_h_t = weights
         gates_all = torch.addmm(gates_x, reads_prev, weight_r_t)
+        if kept is not None:
+            kept.reads.append(reads_prev.detach())
         lstm = cfg.controller == "lstm"
         width = 4 * hsize if lstm else hsize
         hs: list[Tensor] = []
@@ -204,11 +283,15 @@ class DNC(nn.Module):
             pre = gates_all[:, layer * width : (layer + 1) * width]
             if below is not None and weights_below_t:
                 pre = torch.addmm(pre, below, weights_below_t[layer - 1])
+                if kept is not None:
+                    kept.below[layer].append(below.detach())
             if not weights_h_t:
                 below = torch.tanh(pre)
                 hs.append(below)
                 continue
             pre = torch.addmm(pre, ctrl.h[layer], weights_h_t[layer])
+            if kept is not None:
+                kept.recur[layer].append(ctrl.h[layer].detach())
             if cfg.lstm_grad_clip is not None and pre.requires_grad:
                 clip = cfg.lstm_grad_clip
                 pre.register_hook(lambda grad, c=clip: grad.clamp(-c, c))
@@ -255,24 +338,68 @@ class DNC(nn.Module):
         clip = cfg.controller_clip
         ctrl, access = state
         fused = fused_cpu.use_fused(cfg, access.memory)
-        weights = self._step_weights()
         cell = fused_cpu.lstm_cell if fused and cfg.controller == "lstm" else None
         # (B, L·4H) per step; unbind once (indexing per step would make autograd
         # build a zero (B, T, L·4H) gradient at every step)
-        gates_x = F.linear(x, self.weight_x, self.bias).unbind(1)
+        gates_x_all = F.linear(x, self.weight_x, self.bias)
+        kept: _StepInputs | None = None
+        if (self.defer_weight_grads and steps >= self.DEFER_MIN_STEPS
+                and torch.is_grad_enabled() and self.weight_r.requires_grad):
+            kept = _StepInputs(b, cfg.num_layers)
+            z_gates, z_xi = _DeferredWeightGrads.apply(
+                kept, steps, self.weight_r, self.weight_below, self.weight_h,
+                self.interface.weight, self.interface.bias)
+            gates_x_all = gates_x_all + z_gates.transpose(0, 1)
+            # ξ_t = b_ξ + W_ξ h_t with both detached; the gradient reaches them through Z_ξ
+            xi_bias = (z_xi + self.interface.bias.detach()).unbind(0)
+            weight_i_t = self.interface.weight.detach().t()
+            with torch.no_grad():
+                weights = self._step_weights()
+        else:
+            weights = self._step_weights()
+        gates_x = gates_x_all.unbind(1)
+        # the whole controller step as one C++ operation: one-layer LSTM, weights detached
+        whole = (fused and self.fuse_controller and cfg.controller == "lstm"
+                 and cfg.num_layers == 1
+                 and (kept is not None or not torch.is_grad_enabled()))
+        if whole:
+            if kept is None:  # no gradients at all: the weights as they are
+                xi_bias = [self.interface.bias.expand(b, -1)] * steps
+                weight_i_t = self.interface.weight.t()
+            whole_weights = (weights[0], weights[2][0], weight_i_t)
+            norm_h = norm_xi = None
+            if self.norm_interface is not None:
+                assert self.norm_h_weight is not None and self.norm_h_bias is not None
+                norm_h = (self.norm_h_weight.view(-1), self.norm_h_bias.view(-1))
+                norm_xi = (self.norm_interface.weight, self.norm_interface.bias)
         outputs: list[Tensor] = []
         reads: list[Tensor] = []
         records: list[tuple[Tensor, ...]] = []
         for t in range(steps):
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
-            h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights, cell)
-            if self.norm_interface is not None:
-                h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
-            xi = self.interface(h)  # (B, S) [ξ_t]
-            if self.norm_interface is not None:
-                xi = self.norm_interface(xi)
-            if clip is not None:
-                xi = xi.clamp(-clip, clip)
+            if whole:
+                if kept is not None:
+                    kept.reads.append(reads_prev.detach())
+                    kept.recur[0].append(ctrl.h[0].detach())
+                h_raw, c, h, xi = fused_cpu.controller_step(
+                    gates_x[t], reads_prev, ctrl.h[0], ctrl.c[0], norm_h, xi_bias[t], norm_xi,
+                    whole_weights, cfg.lstm_grad_clip, clip)
+                ctrl = ControllerState(h_raw.unsqueeze(0), c.unsqueeze(0))
+                if kept is not None:
+                    kept.interface.append(h.detach())
+            else:
+                h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights, cell, kept)
+                if self.norm_interface is not None:
+                    h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
+                if kept is not None:
+                    kept.interface.append(h.detach())
+                    xi = torch.addmm(xi_bias[t], h, weight_i_t)  # (B, S) [ξ_t]
+                else:
+                    xi = self.interface(h)  # (B, S) [ξ_t]
+                if self.norm_interface is not None:
+                    xi = self.norm_interface(xi)
+                if clip is not None:
+                    xi = xi.clamp(-clip, clip)
             if fused:
                 access = fused_cpu.access_step(access, xi, cfg)
                 iface = split_interface(xi.detach(), cfg) if record else None

@@ -13,7 +13,9 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/addmm.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/mm.h>
 #include <ATen/ops/sort.h>
 #include <ATen/ops/topk.h>
 #include <ATen/ops/zeros.h>
@@ -1588,6 +1590,253 @@ std::vector<Tensor> lstm_cell(const Tensor& pre, const Tensor& c_prev) {
 
 }  // namespace
 
+// ------------------------------------------------------- controller step
+//
+// One whole controller step of a one-layer LSTM controller, as DNC._unroll
+// computes it when the weight gradients are deferred (the weights come in
+// detached and their gradients are formed once per call from the saved inputs):
+//   pre  = gx + r_{t-1} W_rᵀ + h_{t-1} W_hᵀ          (gx: x-projection, bias, Z_t)
+//   c_t, h_t = the LSTM cell of pre and c_{t-1}
+//   hn   = LN(h_t) ∘ g_h + b_h   (layer_norm; else hn = h_t)
+//   a    = xb + hn W_ξᵀ          (xb: b_ξ + Z_ξ,t)
+//   ξ_t  = clamp(LN(a) ∘ g_ξ + b_ξ', ±clip)  (LN with layer_norm; clamp with a clip)
+// The LSTM gradient clip acts on ∂pre as the eager step's hook does.
+
+namespace {
+
+template <typename T>
+void layer_norm_rows(const T* x, T* normed, T* rstd, int64_t B, int64_t D, T eps) {
+  for (int64_t b = 0; b < B; ++b) {
+    const T* xb = x + b * D;
+    T mean = 0;
+    for (int64_t k = 0; k < D; ++k) mean += xb[k];
+    mean /= T(D);
+    T var = 0;
+    for (int64_t k = 0; k < D; ++k) var += (xb[k] - mean) * (xb[k] - mean);
+    var /= T(D);
+    const T r = T(1) / std::sqrt(var + eps);
+    rstd[b] = r;
+    for (int64_t k = 0; k < D; ++k) normed[b * D + k] = (xb[k] - mean) * r;
+  }
+}
+
+// ∂x of y = LN(x) ∘ g from ∂y; accumulates Σ_b ∂y ∘ normed into dg and Σ_b ∂y into db
+template <typename T>
+void layer_norm_rows_backward(const T* dy, const T* normed, const T* rstd, const T* g, T* dx,
+                              T* dg, T* db, int64_t B, int64_t D) {
+  for (int64_t b = 0; b < B; ++b) {
+    const T* dyb = dy + b * D;
+    const T* nb = normed + b * D;
+    T mean_d = 0, mean_dn = 0;
+    for (int64_t k = 0; k < D; ++k) {
+      const T d = dyb[k] * (g != nullptr ? g[k] : T(1));
+      mean_d += d;
+      mean_dn += d * nb[k];
+      if (dg != nullptr) dg[k] += dyb[k] * nb[k];
+      if (db != nullptr) db[k] += dyb[k];
+    }
+    mean_d /= T(D);
+    mean_dn /= T(D);
+    for (int64_t k = 0; k < D; ++k) {
+      const T d = dyb[k] * (g != nullptr ? g[k] : T(1));
+      dx[b * D + k] = rstd[b] * (d - mean_d - nb[k] * mean_dn);
+    }
+  }
+}
+
+struct ControllerStepFunction : public torch::autograd::Function<ControllerStepFunction> {
+  // inputs: gx, r, h_prev, c_prev, ln_g, ln_b, xb, lni_g, lni_b (differentiable);
+  // wr_t, wh_t, wi_t (detached); layer_norm, lstm_clip (< 0: none), clip (< 0: none), eps
+  static variable_list forward(AutogradContext* ctx, const Tensor& gx, const Tensor& r,
+                               const Tensor& h_prev, const Tensor& c_prev_in,
+                               const Tensor& ln_g, const Tensor& ln_b, const Tensor& xb,
+                               const Tensor& lni_g, const Tensor& lni_b, const Tensor& wr_t,
+                               const Tensor& wh_t, const Tensor& wi_t, bool layer_norm,
+                               double lstm_clip, double clip, double eps) {
+    const int64_t B = gx.size(0), H = gx.size(1) / 4, S = xb.size(1);
+    TORCH_CHECK(gx.dim() == 2 && h_prev.sizes() == at::IntArrayRef({B, H}) &&
+                    wi_t.sizes() == at::IntArrayRef({H, S}),
+                "kgdnc fused controller step: shapes do not match");
+    const Tensor pre = at::addmm(at::addmm(gx, r, wr_t), h_prev, wh_t).contiguous();
+    const Tensor c_prev = c_prev_in.contiguous();
+    Tensor act = at::empty({B, 4 * H}, pre.options());
+    Tensor h = at::empty({B, H}, pre.options());
+    Tensor c = at::empty({B, H}, pre.options());
+    Tensor hn = layer_norm ? at::empty({B, H}, pre.options()) : h;
+    Tensor nh = layer_norm ? at::empty({B, H}, pre.options()) : Tensor();
+    Tensor rstd_h = layer_norm ? at::empty({B}, pre.options()) : Tensor();
+    AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step", [&] {
+      using T = scalar_t;
+      const T* x = pre.data_ptr<T>();
+      const T* cp = c_prev.data_ptr<T>();
+      T* a = act.data_ptr<T>();
+      T* ph = h.data_ptr<T>();
+      T* pc = c.data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b) {
+        const T* xrow = x + b * 4 * H;
+        T* ab = a + b * 4 * H;
+        for (int64_t k = 0; k < 3 * H; ++k) ab[k] = sigmoid(xrow[k]);
+        for (int64_t k = 3 * H; k < 4 * H; ++k) ab[k] = std::tanh(xrow[k]);
+        for (int64_t k = 0; k < H; ++k) {
+          const T cn = ab[H + k] * cp[b * H + k] + ab[k] * ab[3 * H + k];
+          pc[b * H + k] = cn;
+          ph[b * H + k] = ab[2 * H + k] * std::tanh(cn);
+        }
+      }
+      if (layer_norm) {
+        T* pn = nh.data_ptr<T>();
+        layer_norm_rows<T>(ph, pn, rstd_h.data_ptr<T>(), B, H, T(eps));
+        const T* g = ln_g.data_ptr<T>();
+        const T* bb = ln_b.data_ptr<T>();
+        T* out = hn.data_ptr<T>();
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t k = 0; k < H; ++k) out[b * H + k] = bb[k] + pn[b * H + k] * g[k];
+      }
+    });
+    const Tensor pre_i = at::addmm(xb, hn, wi_t).contiguous();
+    Tensor xi = at::empty({B, S}, pre.options());
+    Tensor na = layer_norm ? at::empty({B, S}, pre.options()) : Tensor();
+    Tensor rstd_i = layer_norm ? at::empty({B}, pre.options()) : Tensor();
+    AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step_interface", [&] {
+      using T = scalar_t;
+      const T* pa = pre_i.data_ptr<T>();
+      T* px = xi.data_ptr<T>();
+      if (layer_norm) {
+        T* pn = na.data_ptr<T>();
+        layer_norm_rows<T>(pa, pn, rstd_i.data_ptr<T>(), B, S, T(eps));
+        const T* g = lni_g.data_ptr<T>();
+        const T* bb = lni_b.data_ptr<T>();
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t k = 0; k < S; ++k) px[b * S + k] = bb[k] + pn[b * S + k] * g[k];
+      } else {
+        std::memcpy(px, pa, sizeof(T) * B * S);
+      }
+    });
+    Tensor unclamped = clip >= 0 ? xi.clone() : Tensor();  // for the clamp's backward
+    if (clip >= 0) xi.clamp_(-clip, clip);
+    ctx->save_for_backward({act, c_prev, c, nh, rstd_h, na, rstd_i, unclamped, ln_g, lni_g,
+                            r, h_prev, wr_t, wh_t, wi_t});
+    ctx->saved_data["layer_norm"] = layer_norm;
+    ctx->saved_data["lstm_clip"] = lstm_clip;
+    ctx->saved_data["clip"] = clip;
+    ctx->set_materialize_grads(false);
+    return {h, c, layer_norm ? hn : h.clone(), xi};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!at::GradMode::is_enabled(),
+                "kgdnc fused controller step: the backward pass is not differentiable "
+                "(use DNCConfig(fused='off') for higher-order gradients)");
+    const variable_list s = ctx->get_saved_variables();
+    const Tensor &act = s[0], &c_prev = s[1], &c = s[2], &nh = s[3], &rstd_h = s[4];
+    const Tensor &na = s[5], &rstd_i = s[6], &unclamped = s[7], &ln_g = s[8], &lni_g = s[9];
+    const Tensor &wr_t = s[12], &wh_t = s[13], &wi_t = s[14];
+    const bool layer_norm = ctx->saved_data["layer_norm"].toBool();
+    const double lstm_clip = ctx->saved_data["lstm_clip"].toDouble();
+    const double clip = ctx->saved_data["clip"].toDouble();
+    const int64_t B = act.size(0), H = act.size(1) / 4, S = wi_t.size(1);
+    const auto opts = act.options();
+    // ∂ξ through the clamp and the interface LN -> ∂a (= ∂xb)
+    Tensor d_a = at::zeros({B, S}, opts);
+    Tensor d_lni_g = layer_norm ? at::zeros({S}, opts) : Tensor();
+    Tensor d_lni_b = layer_norm ? at::zeros({S}, opts) : Tensor();
+    Tensor d_ln_g = layer_norm ? at::zeros({H}, opts) : Tensor();
+    Tensor d_ln_b = layer_norm ? at::zeros({H}, opts) : Tensor();
+    if (grads[3].defined()) {
+      Tensor d_xi = grads[3].contiguous();
+      if (clip >= 0) {  // the clamp passes the gradient where -clip ≤ ξ ≤ clip
+        d_xi = d_xi.clone();
+        AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_clip", [&] {
+          using T = scalar_t;
+          T* d = d_xi.data_ptr<T>();
+          const T* u = unclamped.data_ptr<T>();
+          const T lim = T(clip);
+          for (int64_t e = 0; e < B * S; ++e)
+            if (u[e] < -lim || u[e] > lim) d[e] = T(0);
+        });
+      }
+      if (layer_norm) {
+        AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_i", [&] {
+          using T = scalar_t;
+          layer_norm_rows_backward<T>(d_xi.data_ptr<T>(), na.data_ptr<T>(),
+                                      rstd_i.data_ptr<T>(), lni_g.data_ptr<T>(),
+                                      d_a.data_ptr<T>(), d_lni_g.data_ptr<T>(),
+                                      d_lni_b.data_ptr<T>(), B, S);
+        });
+      } else {
+        d_a = d_xi;
+      }
+    }
+    // ∂hn = given + ∂a W_ξ ; then through the LN of h into ∂h
+    Tensor d_hn = at::mm(d_a, wi_t.t());
+    if (grads[2].defined()) d_hn.add_(grads[2]);
+    Tensor d_h;
+    if (layer_norm) {
+      d_h = at::empty({B, H}, opts);
+      d_hn = d_hn.contiguous();
+      AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_h", [&] {
+        using T = scalar_t;
+        layer_norm_rows_backward<T>(d_hn.data_ptr<T>(), nh.data_ptr<T>(), rstd_h.data_ptr<T>(),
+                                    ln_g.data_ptr<T>(), d_h.data_ptr<T>(),
+                                    d_ln_g.data_ptr<T>(), d_ln_b.data_ptr<T>(), B, H);
+      });
+    } else {
+      d_h = d_hn;
+    }
+    if (grads[0].defined()) d_h.add_(grads[0]);
+    d_h = d_h.contiguous();
+    const Tensor gcn = grads[1].defined() ? grads[1].contiguous() : Tensor();
+    Tensor gpre = at::empty({B, 4 * H}, opts);
+    Tensor gcp = at::empty({B, H}, opts);
+    AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_cell", [&] {
+      using T = scalar_t;
+      const T* a = act.data_ptr<T>();
+      const T* cp = c_prev.data_ptr<T>();
+      const T* pc = c.data_ptr<T>();
+      const T* pgh = d_h.data_ptr<T>();
+      const T* pgc = gcn.defined() ? gcn.data_ptr<T>() : nullptr;
+      T* gp = gpre.data_ptr<T>();
+      T* gc0 = gcp.data_ptr<T>();
+      const bool clipped = lstm_clip >= 0;
+      const T lim = T(lstm_clip);
+      auto cl = [&](T v) { return clipped ? std::min(std::max(v, -lim), lim) : v; };
+      for (int64_t b = 0; b < B; ++b) {
+        const T* ab = a + b * 4 * H;
+        T* gb = gp + b * 4 * H;
+        for (int64_t k = 0; k < H; ++k) {
+          const int64_t e = b * H + k;
+          const T i = ab[k], f = ab[H + k], o = ab[2 * H + k], g = ab[3 * H + k];
+          const T tc = std::tanh(pc[e]);
+          const T dh = pgh[e];
+          const T dc = (pgc != nullptr ? pgc[e] : T(0)) + dh * o * (T(1) - tc * tc);
+          gb[k] = cl(dc * g * i * (T(1) - i));
+          gb[H + k] = cl(dc * cp[e] * f * (T(1) - f));
+          gb[2 * H + k] = cl(dh * tc * o * (T(1) - o));
+          gb[3 * H + k] = cl(dc * i * (T(1) - g * g));
+          gc0[e] = dc * f;
+        }
+      }
+    });
+    Tensor d_r = at::mm(gpre, wr_t.t());
+    Tensor d_hp = at::mm(gpre, wh_t.t());
+    return {gpre,   d_r,     d_hp,    gcp,    d_ln_g, d_ln_b, d_a,    d_lni_g,
+            d_lni_b, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
+// -> [h_t, c_t, hn_t, ξ_t]
+std::vector<Tensor> controller_step(const Tensor& gx, const Tensor& r, const Tensor& h_prev,
+                                    const Tensor& c_prev, const Tensor& ln_g,
+                                    const Tensor& ln_b, const Tensor& xb, const Tensor& lni_g,
+                                    const Tensor& lni_b, const Tensor& wr_t, const Tensor& wh_t,
+                                    const Tensor& wi_t, bool layer_norm, double lstm_clip,
+                                    double clip, double eps) {
+  return ControllerStepFunction::apply(gx, r, h_prev, c_prev, ln_g, ln_b, xb, lni_g, lni_b,
+                                       wr_t, wh_t, wi_t, layer_norm, lstm_clip, clip, eps);
+}
+
+}  // namespace
+
 TORCH_LIBRARY(kgdnc_fused, m) {
   m.def(
       "access_forward(Tensor xi, Tensor memory, Tensor read_weights, Tensor write_weights, "
@@ -1615,4 +1864,10 @@ TORCH_LIBRARY(kgdnc_fused, m) {
   m.def("lstm_cell(Tensor pre, Tensor c_prev) -> Tensor[]");
   m.impl("lstm_cell", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(lstm_cell));
   m.impl("access_backward", c10::DispatchKey::CPU, TORCH_FN(access_backward));
+  m.def(
+      "controller_step(Tensor gx, Tensor r, Tensor h_prev, Tensor c_prev, Tensor ln_g, "
+      "Tensor ln_b, Tensor xb, Tensor lni_g, Tensor lni_b, Tensor wr_t, Tensor wh_t, "
+      "Tensor wi_t, bool layer_norm, float lstm_clip, float clip, float eps) -> Tensor[]");
+  m.impl("controller_step", c10::DispatchKey::CompositeImplicitAutograd,
+         TORCH_FN(controller_step));
 }
