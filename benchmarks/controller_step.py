@@ -40,7 +40,8 @@ def parse_shape(text: str) -> tuple[int, int, int, int, int, bool]:
     try:
         b, t, n, w, h = (int(v) for v in dims.split("x"))
     except ValueError:
-        raise SystemExit(f"--shapes {text!r}: write BxTxNxWxH[:ln], e.g. 8x150x152x64x128:ln")
+        raise SystemExit(
+            f"--shapes {text!r}: write BxTxNxWxH[:ln], e.g. 8x150x152x64x128:ln") from None
     return b, t, n, w, h, option == "ln"
 
 
