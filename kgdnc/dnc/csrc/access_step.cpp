@@ -1508,6 +1508,47 @@ std::vector<Tensor> access_step(const Tensor& xi, const Tensor& memory,
 // (B, H): c_t = σ(f) ∘ c_{t-1} + σ(i) ∘ tanh(g), h_t = σ(o) ∘ tanh(c_t). One
 // autograd node instead of a dozen small ones.
 
+// c_t = σ(f) ∘ c_{t-1} + σ(i) ∘ tanh(g), h_t = σ(o) ∘ tanh(c_t) for B rows of
+// pre = [i, f, o, g]; act keeps σ(i), σ(f), σ(o), tanh(g) for the backward
+template <typename T>
+void lstm_cell_rows(const T* x, const T* cp, T* a, T* ph, T* pc, int64_t B, int64_t H) {
+  for (int64_t b = 0; b < B; ++b) {
+    const T* xb = x + b * 4 * H;
+    T* ab = a + b * 4 * H;
+    for (int64_t k = 0; k < 3 * H; ++k) ab[k] = sigmoid(xb[k]);
+    for (int64_t k = 3 * H; k < 4 * H; ++k) ab[k] = std::tanh(xb[k]);
+    for (int64_t k = 0; k < H; ++k) {
+      const T cn = ab[H + k] * cp[b * H + k] + ab[k] * ab[3 * H + k];
+      pc[b * H + k] = cn;
+      ph[b * H + k] = ab[2 * H + k] * std::tanh(cn);
+    }
+  }
+}
+
+// ∂pre and ∂c_{t-1} from ∂h_t, ∂c_t (either may be null: zero); ∂pre clamped to
+// [-lim, lim] when lim ≥ 0 (the LSTM gradient clip)
+template <typename T>
+void lstm_cell_rows_backward(const T* a, const T* cp, const T* pc, const T* pgh, const T* pgc,
+                             T* gp, T* gc0, int64_t B, int64_t H, T lim) {
+  auto cl = [lim](T v) { return lim >= T(0) ? std::min(std::max(v, -lim), lim) : v; };
+  for (int64_t b = 0; b < B; ++b) {
+    const T* ab = a + b * 4 * H;
+    T* gb = gp + b * 4 * H;
+    for (int64_t k = 0; k < H; ++k) {
+      const int64_t e = b * H + k;
+      const T i = ab[k], f = ab[H + k], o = ab[2 * H + k], g = ab[3 * H + k];
+      const T tc = std::tanh(pc[e]);
+      const T dh = pgh != nullptr ? pgh[e] : T(0);
+      const T dc = (pgc != nullptr ? pgc[e] : T(0)) + dh * o * (T(1) - tc * tc);
+      gb[k] = cl(dc * g * i * (T(1) - i));
+      gb[H + k] = cl(dc * cp[e] * f * (T(1) - f));
+      gb[2 * H + k] = cl(dh * tc * o * (T(1) - o));
+      gb[3 * H + k] = cl(dc * i * (T(1) - g * g));
+      gc0[e] = dc * f;
+    }
+  }
+}
+
 struct LSTMCellFunction : public torch::autograd::Function<LSTMCellFunction> {
   static variable_list forward(AutogradContext* ctx, const Tensor& pre_in,
                                const Tensor& c_prev_in) {
@@ -1520,22 +1561,8 @@ struct LSTMCellFunction : public torch::autograd::Function<LSTMCellFunction> {
     Tensor c = at::empty({B, H}, pre.options());
     AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_lstm_cell", [&] {
       using T = scalar_t;
-      const T* x = pre.data_ptr<T>();
-      const T* cp = c_prev.data_ptr<T>();
-      T* a = act.data_ptr<T>();
-      T* ph = h.data_ptr<T>();
-      T* pc = c.data_ptr<T>();
-      for (int64_t b = 0; b < B; ++b) {
-        const T* xb = x + b * 4 * H;
-        T* ab = a + b * 4 * H;
-        for (int64_t k = 0; k < 3 * H; ++k) ab[k] = sigmoid(xb[k]);
-        for (int64_t k = 3 * H; k < 4 * H; ++k) ab[k] = std::tanh(xb[k]);
-        for (int64_t k = 0; k < H; ++k) {
-          const T cn = ab[H + k] * cp[b * H + k] + ab[k] * ab[3 * H + k];
-          pc[b * H + k] = cn;
-          ph[b * H + k] = ab[2 * H + k] * std::tanh(cn);
-        }
-      }
+      lstm_cell_rows<T>(pre.data_ptr<T>(), c_prev.data_ptr<T>(), act.data_ptr<T>(),
+                        h.data_ptr<T>(), c.data_ptr<T>(), B, H);
     });
     ctx->save_for_backward({act, c_prev, c});
     ctx->set_materialize_grads(false);
@@ -1555,29 +1582,10 @@ struct LSTMCellFunction : public torch::autograd::Function<LSTMCellFunction> {
     Tensor gcp = at::empty({B, H}, act.options());
     AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_lstm_cell_backward", [&] {
       using T = scalar_t;
-      const T* a = act.data_ptr<T>();
-      const T* cp = c_prev.data_ptr<T>();
-      const T* pc = c.data_ptr<T>();
-      const T* pgh = gh.defined() ? gh.data_ptr<T>() : nullptr;
-      const T* pgc = gcn.defined() ? gcn.data_ptr<T>() : nullptr;
-      T* gp = gpre.data_ptr<T>();
-      T* gc0 = gcp.data_ptr<T>();
-      for (int64_t b = 0; b < B; ++b) {
-        const T* ab = a + b * 4 * H;
-        T* gb = gp + b * 4 * H;
-        for (int64_t k = 0; k < H; ++k) {
-          const int64_t e = b * H + k;
-          const T i = ab[k], f = ab[H + k], o = ab[2 * H + k], g = ab[3 * H + k];
-          const T tc = std::tanh(pc[e]);
-          const T dh = pgh != nullptr ? pgh[e] : T(0);
-          const T dc = (pgc != nullptr ? pgc[e] : T(0)) + dh * o * (T(1) - tc * tc);
-          gb[k] = dc * g * i * (T(1) - i);
-          gb[H + k] = dc * cp[e] * f * (T(1) - f);
-          gb[2 * H + k] = dh * tc * o * (T(1) - o);
-          gb[3 * H + k] = dc * i * (T(1) - g * g);
-          gc0[e] = dc * f;
-        }
-      }
+      lstm_cell_rows_backward<T>(act.data_ptr<T>(), c_prev.data_ptr<T>(), c.data_ptr<T>(),
+                                 gh.defined() ? gh.data_ptr<T>() : nullptr,
+                                 gcn.defined() ? gcn.data_ptr<T>() : nullptr,
+                                 gpre.data_ptr<T>(), gcp.data_ptr<T>(), B, H, T(-1));
     });
     return {gpre, gcp};
   }
@@ -1667,22 +1675,9 @@ struct ControllerStepFunction : public torch::autograd::Function<ControllerStepF
     Tensor rstd_h = layer_norm ? at::empty({B}, pre.options()) : Tensor();
     AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step", [&] {
       using T = scalar_t;
-      const T* x = pre.data_ptr<T>();
-      const T* cp = c_prev.data_ptr<T>();
-      T* a = act.data_ptr<T>();
       T* ph = h.data_ptr<T>();
-      T* pc = c.data_ptr<T>();
-      for (int64_t b = 0; b < B; ++b) {
-        const T* xrow = x + b * 4 * H;
-        T* ab = a + b * 4 * H;
-        for (int64_t k = 0; k < 3 * H; ++k) ab[k] = sigmoid(xrow[k]);
-        for (int64_t k = 3 * H; k < 4 * H; ++k) ab[k] = std::tanh(xrow[k]);
-        for (int64_t k = 0; k < H; ++k) {
-          const T cn = ab[H + k] * cp[b * H + k] + ab[k] * ab[3 * H + k];
-          pc[b * H + k] = cn;
-          ph[b * H + k] = ab[2 * H + k] * std::tanh(cn);
-        }
-      }
+      lstm_cell_rows<T>(pre.data_ptr<T>(), c_prev.data_ptr<T>(), act.data_ptr<T>(), ph,
+                        c.data_ptr<T>(), B, H);
       if (layer_norm) {
         T* pn = nh.data_ptr<T>();
         layer_norm_rows<T>(ph, pn, rstd_h.data_ptr<T>(), B, H, T(eps));
@@ -1790,32 +1785,10 @@ struct ControllerStepFunction : public torch::autograd::Function<ControllerStepF
     Tensor gcp = at::empty({B, H}, opts);
     AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_cell", [&] {
       using T = scalar_t;
-      const T* a = act.data_ptr<T>();
-      const T* cp = c_prev.data_ptr<T>();
-      const T* pc = c.data_ptr<T>();
-      const T* pgh = d_h.data_ptr<T>();
-      const T* pgc = gcn.defined() ? gcn.data_ptr<T>() : nullptr;
-      T* gp = gpre.data_ptr<T>();
-      T* gc0 = gcp.data_ptr<T>();
-      const bool clipped = lstm_clip >= 0;
-      const T lim = T(lstm_clip);
-      auto cl = [&](T v) { return clipped ? std::min(std::max(v, -lim), lim) : v; };
-      for (int64_t b = 0; b < B; ++b) {
-        const T* ab = a + b * 4 * H;
-        T* gb = gp + b * 4 * H;
-        for (int64_t k = 0; k < H; ++k) {
-          const int64_t e = b * H + k;
-          const T i = ab[k], f = ab[H + k], o = ab[2 * H + k], g = ab[3 * H + k];
-          const T tc = std::tanh(pc[e]);
-          const T dh = pgh[e];
-          const T dc = (pgc != nullptr ? pgc[e] : T(0)) + dh * o * (T(1) - tc * tc);
-          gb[k] = cl(dc * g * i * (T(1) - i));
-          gb[H + k] = cl(dc * cp[e] * f * (T(1) - f));
-          gb[2 * H + k] = cl(dh * tc * o * (T(1) - o));
-          gb[3 * H + k] = cl(dc * i * (T(1) - g * g));
-          gc0[e] = dc * f;
-        }
-      }
+      lstm_cell_rows_backward<T>(act.data_ptr<T>(), c_prev.data_ptr<T>(), c.data_ptr<T>(),
+                                 d_h.data_ptr<T>(), gcn.defined() ? gcn.data_ptr<T>() : nullptr,
+                                 gpre.data_ptr<T>(), gcp.data_ptr<T>(), B, H,
+                                 T(lstm_clip >= 0 ? lstm_clip : -1));
     });
     Tensor d_r = at::mm(gpre, wr_t.t());
     Tensor d_hp = at::mm(gpre, wh_t.t());
