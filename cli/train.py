@@ -45,6 +45,18 @@ def train(
         float | None,
         typer.Option(help="Override the preset's learning rate (may change on --resume)."),
     ] = None,
+    lr_patience: Annotated[
+        int | None,
+        typer.Option(help="Lower the learning rate after this many training episodes "
+                     "without a better check (0: a fixed rate, the default; may change "
+                     "on --resume)."),
+    ] = None,
+    lr_decay: Annotated[
+        float | None, typer.Option(help="Factor of each such drop (default 0.3).")
+    ] = None,
+    lr_min: Annotated[
+        float | None, typer.Option(help="The lowest rate the drops reach (default 1e-5).")
+    ] = None,
     optimizer: Annotated[
         str | None, typer.Option(help="Override the preset's optimiser: rmsprop or adam.")
     ] = None,
@@ -165,7 +177,8 @@ def train(
         start = Path(resolve_model(init_from, task or "traversal").path)
 
     overrides = dict(
-        batch_size=batch_size, lr=lr, optimizer=optimizer, memory_size=memory_size,
+        batch_size=batch_size, lr=lr, lr_patience=lr_patience, lr_decay=lr_decay,
+        lr_min=lr_min, optimizer=optimizer, memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
         planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,

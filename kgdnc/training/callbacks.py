@@ -8,7 +8,10 @@
   ``last.ckpt``, ``best.ckpt`` when the run progressed, and
   ``passed-LL.ckpt`` (weights only) when lesson LL was passed. Its state (the
   curriculum and the history of checks) lives in the checkpoint, so
-  ``--resume`` continues at the same lesson.
+  ``--resume`` continues at the same lesson. With a
+  :class:`~kgdnc.training.schedule.PlateauSchedule` it also lowers the learning
+  rate when the lesson's checks stop improving (before the checkpoint is written,
+  so the new rate is in it).
 - :class:`LessonProgressBar`: the rich progress bar, showing loss, accuracy,
   lesson and examples seen.
 - :class:`CheckReporter`: one plain line per curriculum check (for logs of
@@ -32,6 +35,7 @@ from kgdnc.atomic import write_text
 
 if TYPE_CHECKING:
     from kgdnc.tasks import Curriculum
+    from kgdnc.training.schedule import PlateauSchedule
 
 
 class CurriculumCallback(Callback):
@@ -44,6 +48,8 @@ class CurriculumCallback(Callback):
         every: training episodes between running checks (fresh checks follow
             the Trainer's ``val_check_interval``).
         out: run folder for the checkpoints written after each check (None: none).
+        schedule: lowers the learning rate on a plateau of the checks (None: the
+            rate stays the configuration's).
     """
 
     def __init__(
@@ -52,8 +58,10 @@ class CurriculumCallback(Callback):
         mode: str = "fresh",
         every: int = 200,
         out: Path | None = None,
+        schedule: PlateauSchedule | None = None,
     ) -> None:
         self.curriculum = curriculum
+        self.schedule = schedule
         self.mode = mode
         self.every = every
         self.out = Path(out) if out is not None else None
@@ -72,6 +80,8 @@ class CurriculumCallback(Callback):
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
+        if self.schedule is not None:  # the module sets it on the optimiser next
+            pl_module.scheduled_lr = self.schedule.lr  # type: ignore[assignment]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or trainer.state.fn != "fit" or self.mode != "fresh":
@@ -107,6 +117,15 @@ class CurriculumCallback(Callback):
         # a completed run trained on (keep_training) passes nothing new
         newly_completed = self.curriculum.completed and not was_completed
         step_accuracy = result.get("step_accuracy")
+        examples = int(getattr(pl_module, "examples_seen", 0))
+        lowered = self.schedule is not None and self.schedule.update(
+            accuracy, examples, advanced or newly_completed
+        )
+        if lowered:
+            for optimizer in trainer.optimizers:
+                for group in optimizer.param_groups:
+                    group["lr"] = self.schedule.lr  # type: ignore[union-attr]
+            pl_module.scheduled_lr = self.schedule.lr  # type: ignore[union-attr,assignment]
         record = {
             "lesson": int(lesson) + 1,
             "accuracy": accuracy,
@@ -119,8 +138,10 @@ class CurriculumCallback(Callback):
             "passed": advanced or newly_completed,
             "completed": bool(self.curriculum.completed),
             "step": int(trainer.global_step),
-            "examples": int(getattr(pl_module, "examples_seen", 0)),
+            "examples": examples,
             "wall_time_s": round(self.wall_time_s, 1),
+            "lr": _current_lr(trainer),
+            "lr_lowered": bool(lowered),
         }
         self.history.append(record)
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
@@ -161,6 +182,7 @@ class CurriculumCallback(Callback):
             "history": list(self.history),
             "wall_time_s": self.wall_time_s,
             "best_progress": self.best_progress,
+            **({"schedule": self.schedule.state_dict()} if self.schedule is not None else {}),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -169,6 +191,14 @@ class CurriculumCallback(Callback):
         self.best_progress = float(state_dict.get("best_progress", -math.inf))
         self._elapsed_before = float(state_dict.get("wall_time_s", 0.0))
         self._started = time.monotonic()
+        if self.schedule is not None and "schedule" in state_dict:
+            self.schedule.load_state_dict(state_dict["schedule"])
+
+
+def _current_lr(trainer: pl.Trainer) -> float | None:
+    """The learning rate of the run's optimiser (None before it exists)."""
+    optimizers = trainer.optimizers
+    return float(optimizers[0].param_groups[0]["lr"]) if optimizers else None
 
 
 class _AfterCheck(Callback):
@@ -222,6 +252,7 @@ class CheckReporter(_AfterCheck):
             + (f" | step acc {step_acc:.3f}" if step_acc is not None else "")
             + (f" | loss {loss:.3f}" if loss is not None else "")
             + f" | {_clock(record['wall_time_s'])}"
+            + (f" | lr lowered to {record['lr']:.2g}" if record.get("lr_lowered") else "")
             + (" | PASSED" if record["passed"] else "")
         )
         print(line, flush=True)

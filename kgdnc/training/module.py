@@ -118,6 +118,7 @@ class GraphTaskModule(pl.LightningModule):
         self.task = get_task(config.task)
         self.lesson = 0
         self.examples_seen = 0
+        self.scheduled_lr: float | None = None  # a plateau schedule's rate, when on
         self.memory_size_override: int | None = None
         self._rng = random.Random(config.seed + 7919)
         self._val_sums = torch.zeros(6, dtype=torch.float64)
@@ -297,10 +298,12 @@ class GraphTaskModule(pl.LightningModule):
 
     def on_train_start(self) -> None:
         # a resumed run restores the optimiser's state, learning rate included;
-        # the run's configuration (which --lr may change on --resume) decides it
+        # the run's configuration (which --lr may change on --resume) decides it,
+        # or the plateau schedule, which the curriculum callback set just before
+        lr = self.scheduled_lr if self.scheduled_lr is not None else self.config.lr
         for optimizer in self.trainer.optimizers:
             for group in optimizer.param_groups:
-                group["lr"] = self.config.lr
+                group["lr"] = lr
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         cfg = self.config

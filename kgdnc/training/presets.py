@@ -82,6 +82,11 @@ class TrainConfig:
         batch_size: episodes per batch.
         optimizer: ``rmsprop`` or ``adam``.
         lr: learning rate.
+        lr_patience: training episodes without a better curriculum check (by half
+            a point on the lesson's best) before the learning rate is lowered
+            (:class:`~kgdnc.training.schedule.PlateauSchedule`); 0 keeps it fixed.
+        lr_decay: factor of each such drop.
+        lr_min: the lowest rate the drops may reach.
         momentum: RMSProp momentum.
         rmsprop_decay: RMSProp smoothing constant (``alpha`` in torch).
         grad_clip: global gradient-norm clip (0 disables).
@@ -154,6 +159,9 @@ class TrainConfig:
     batch_size: int = 32
     optimizer: str = "adam"
     lr: float = 1e-3
+    lr_patience: int = 0
+    lr_decay: float = 0.3
+    lr_min: float = 1e-5
     momentum: float = 0.9
     rmsprop_decay: float = 0.95
     grad_clip: float = 10.0
@@ -223,6 +231,14 @@ class TrainConfig:
             raise UserError(f"dagger_beta must lie in [0, 1], got {self.dagger_beta}")
         if self.lr <= 0:
             raise UserError(f"the learning rate must be positive, got {self.lr}")
+        if self.lr_patience < 0:
+            raise UserError(
+                f"lr_patience must be at least 0 episodes (0: a fixed rate), got {self.lr_patience}"
+            )
+        if not 0.0 < self.lr_decay < 1.0:
+            raise UserError(f"lr_decay must lie in (0, 1), got {self.lr_decay}")
+        if self.lr_min <= 0:
+            raise UserError(f"lr_min must be positive, got {self.lr_min}")
 
     @property
     def slack(self) -> int:

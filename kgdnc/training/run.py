@@ -145,7 +145,8 @@ def parse_devices(text: str) -> int | str:
 # the episodes (steps, no weights), and the network options that hold no weights (the
 # fused step; sparse links, which the paper found to learn as dense ones)
 RESUMABLE = frozenset({
-    "lr", "batch_size", "check_every", "check_mode", "eval_episodes", "pass_rule",
+    "lr", "lr_patience", "lr_decay", "lr_min", "batch_size", "check_every", "check_mode",
+    "eval_episodes", "pass_rule",
     "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
     "planning_steps", "aux_recall", "aux_queries", "real_choice", "move_loss", "fused",
     "link_sparsity",
@@ -310,6 +311,7 @@ def train_run(options: RunOptions) -> TrainResult:
     from kgdnc.training.checkpoint_io import SafeCheckpointIO
     from kgdnc.training.data import EpisodeDataModule, check_plan
     from kgdnc.training.module import GraphTaskModule
+    from kgdnc.training.schedule import PlateauSchedule
 
     # The DNC's many small operations gain nothing from intra-op threads and
     # lose much when cores are shared: one thread per process unless told.
@@ -348,9 +350,13 @@ def train_run(options: RunOptions) -> TrainResult:
     data = EpisodeDataModule(config, curriculum)
     # last.ckpt after every check (a stopped run loses at most one check
     # interval), best.ckpt when the curriculum progresses, passed-LL.ckpt per lesson
+    schedule = (
+        PlateauSchedule(config.lr, config.lr_patience, config.lr_decay, config.lr_min)
+        if config.lr_patience else None
+    )
     curriculum_cb = CurriculumCallback(
         curriculum, mode=plan.mode, every=plan.every,
-        out=None if options.fast_dev_run else out,
+        out=None if options.fast_dev_run else out, schedule=schedule,
     )
     callbacks: list[pl.Callback] = [
         curriculum_cb,

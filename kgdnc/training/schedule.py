@@ -1,0 +1,71 @@
+"""The learning rate on a plateau of the curriculum checks (``--lr-patience``).
+
+A lesson's checks often climb and then sit a few points under the threshold for
+many checks, where a lower rate lets them through (the campaign lowered it by hand
+twice). :class:`PlateauSchedule` does that at a fixed rule: after each check, if
+the lesson's best check has not improved by ``min_delta`` for ``patience``
+training episodes, the rate is multiplied by ``decay``, never below ``floor``. A
+passed lesson starts a new best; the rate stays where it is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["PlateauSchedule"]
+
+
+class PlateauSchedule:
+    """The learning rate of a run, lowered when its checks stop improving.
+
+    Args:
+        lr: the configuration's learning rate (where the schedule starts).
+        patience: training episodes without a better check before a drop.
+        decay: factor of each drop, in (0, 1).
+        floor: the lowest rate a drop may reach.
+        min_delta: the gain over the lesson's best that counts as better.
+    """
+
+    def __init__(
+        self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.005
+    ) -> None:
+        if patience < 1:
+            raise ValueError(f"patience must be at least 1 episode, got {patience}")
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"decay must lie in (0, 1), got {decay}")
+        self.base = float(lr)
+        self.lr = float(lr)
+        self.patience = int(patience)
+        self.decay = float(decay)
+        self.floor = float(floor)
+        self.min_delta = float(min_delta)
+        self.best = -math.inf
+        self.since = 0  # episodes seen at the best check or the last drop
+
+    def update(self, accuracy: float, episodes: int, passed: bool) -> bool:
+        """Record one check (its accuracy, the run's episodes so far, whether it
+        passed the lesson). Returns True when the rate was lowered."""
+        if passed:
+            self.best, self.since = -math.inf, episodes
+            return False
+        if accuracy >= self.best + self.min_delta:
+            self.best, self.since = accuracy, episodes
+            return False
+        if episodes - self.since < self.patience or self.lr <= self.floor:
+            return False
+        self.lr = max(self.lr * self.decay, self.floor)
+        self.since = episodes
+        return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"base": self.base, "lr": self.lr, "best": self.best, "since": self.since}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue a saved schedule, unless the run's rate was changed on resume
+        (``--lr``): then it starts again from the new rate."""
+        if not math.isclose(float(state.get("base", math.nan)), self.base, rel_tol=1e-9):
+            return
+        self.lr = max(float(state["lr"]), min(self.floor, self.base))
+        self.best = float(state["best"])
+        self.since = int(state["since"])

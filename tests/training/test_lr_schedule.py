@@ -1,0 +1,106 @@
+import math
+
+import pytest
+
+from kgdnc.errors import UserError
+from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
+from kgdnc.training.presets import make_preset
+from kgdnc.training.schedule import PlateauSchedule
+
+
+def test_a_better_check_resets_the_wait_and_a_plateau_lowers_the_rate():
+    s = PlateauSchedule(1e-3, patience=100, decay=0.5, floor=1e-4)
+    assert not s.update(0.50, 50, passed=False)  # first check: the lesson's best
+    assert not s.update(0.60, 100, passed=False)  # better: the wait restarts at 100
+    assert not s.update(0.603, 199, passed=False)  # not by half a point, 99 episodes
+    assert s.lr == 1e-3
+    assert s.update(0.59, 200, passed=False)  # 100 episodes since the best
+    assert s.lr == pytest.approx(5e-4)
+    assert not s.update(0.59, 299, passed=False)  # the wait restarts at the drop
+    assert s.update(0.59, 300, passed=False)
+    assert s.lr == pytest.approx(2.5e-4)
+
+
+def test_the_rate_never_goes_below_the_floor():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.3, floor=2e-4)
+    s.update(0.5, 0, passed=False)
+    assert s.update(0.5, 10, passed=False)
+    assert s.lr == pytest.approx(3e-4)
+    assert s.update(0.5, 20, passed=False)
+    assert s.lr == pytest.approx(2e-4)  # 9e-5 clipped to the floor
+    assert not s.update(0.5, 30, passed=False)  # at the floor: no more drops
+    assert s.lr == pytest.approx(2e-4)
+
+
+def test_a_passed_lesson_starts_a_new_best_and_keeps_the_rate():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5)
+    s.update(0.95, 0, passed=False)
+    assert s.update(0.90, 10, passed=False)
+    assert not s.update(0.91, 15, passed=True)
+    assert s.lr == pytest.approx(5e-4)
+    # the next lesson's first check is its best, however low
+    assert not s.update(0.20, 20, passed=False)
+    assert s.best == pytest.approx(0.20)
+    assert not s.update(0.20, 29, passed=False)
+    assert s.update(0.20, 30, passed=False)
+
+
+def test_state_round_trip_and_a_new_rate_on_resume_starts_afresh():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5)
+    s.update(0.5, 0, passed=False)
+    s.update(0.5, 10, passed=False)
+    state = s.state_dict()
+    same = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5)
+    same.load_state_dict(state)
+    assert (same.lr, same.best, same.since) == (s.lr, s.best, s.since) == (5e-4, 0.5, 10)
+    other = PlateauSchedule(3e-4, patience=10, decay=0.5, floor=1e-5)  # --lr 3e-4
+    other.load_state_dict(state)
+    assert (other.lr, other.best, other.since) == (3e-4, -math.inf, 0)
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [("lr_patience", -1, "lr_patience"), ("lr_decay", 1.0, "lr_decay"),
+     ("lr_decay", 0.0, "lr_decay"), ("lr_min", 0.0, "lr_min")],
+)
+def test_bad_schedule_options_are_user_errors(field, value, words):
+    with pytest.raises(UserError, match=words):
+        make_preset("cpu", "traversal", **{field: value})
+
+
+def test_a_run_lowers_its_rate_on_a_plateau_and_resumes_at_the_lowered_rate(tiny_run, tmp_path):
+    out = tmp_path / "run"
+    # threshold above 1: no check passes; checks every 8 episodes, a drop after 16
+    # episodes without a better check (a tiny run's checks rarely improve by half
+    # a point twice, so at least one drop in 12 checks)
+    first = tiny_run(
+        "traversal", out=out, max_steps=24,
+        overrides=(("threshold", 1.01), ("lr_patience", 16), ("lr_decay", 0.5),
+                   ("lr_min", 1e-4)),
+    )
+    rates = [h["lr"] for h in first.history]
+    assert len(rates) == 12
+    drops = [h for h in first.history if h["lr_lowered"]]
+    assert drops, rates
+    # each drop halves the rate in force; the rate never rises
+    assert all(b <= a for a, b in zip(rates, rates[1:], strict=False))
+    assert rates[-1] == pytest.approx(max(1e-3 * 0.5 ** len(drops), 1e-4))
+    ckpt = read_checkpoint(out / "last.ckpt")
+    assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(rates[-1])
+    # resumed: the optimiser trains on at the lowered rate, not the configuration's
+    second = tiny_run(out=out, resume=True, max_steps=26)
+    last = second.history[-1]
+    expected = max(rates[-1] * 0.5, 1e-4) if last["lr_lowered"] else rates[-1]
+    assert last["lr"] == pytest.approx(expected)
+    # a new --lr on resume starts the schedule again from it (a first check is the
+    # lesson's new best, so no drop at once)
+    third = tiny_run(out=out, resume=True, max_steps=30, overrides=(("lr", 2e-3),))
+    assert [h["lr"] for h in third.history[-2:]] == [pytest.approx(2e-3)] * 2
+    assert checkpoint_meta(read_checkpoint(out / "last.ckpt"))["train_config"]["lr_patience"] == 16
+
+
+def test_without_patience_the_rate_stays_fixed(tiny_run, tmp_path):
+    result = tiny_run("traversal", out=tmp_path / "fixed", max_steps=8,
+                      overrides=(("threshold", 1.01),))
+    assert [h["lr"] for h in result.history] == [pytest.approx(1e-3)] * 4
+    assert not any(h["lr_lowered"] for h in result.history)
