@@ -66,6 +66,7 @@ class EvalReport:
     memory_size: int | None
     seed: int
     by_length: dict[int, dict[str, float]] = field(default_factory=dict)
+    by_query_length: dict[int, dict[str, float]] = field(default_factory=dict)
     detail: str | None = None
     first_move: dict[str, Any] | None = None
     no_plan: float | None = None
@@ -93,6 +94,7 @@ class EvalReport:
             "memory_size": self.memory_size,
             "seed": self.seed,
             "by_length": {str(k): v for k, v in sorted(self.by_length.items())},
+            "by_query_length": {str(k): v for k, v in sorted(self.by_query_length.items())},
             "detail": self.detail,
             "first_move": self.first_move,
             "no_plan": self.no_plan,
@@ -104,9 +106,15 @@ class EvalReport:
 
         where = f"graph {self.graph}" if self.graph else f"lesson {self.lesson}"
         steps = self.step_accuracy is not None
+        caption = self.detail
+        if self.by_query_length:  # several queries per episode, each of its own length
+            queries = "; ".join(f"length {n}: {row['accuracy']:.1%} of {int(row['queries'])}"
+                                for n, row in sorted(self.by_query_length.items()))
+            caption = f"queries by their own length: {queries}" + (
+                f"; {caption}" if caption else "")
         table = Table(
             title=f"{self.task} — {where} — {self.episodes} episodes",
-            caption=self.detail,
+            caption=caption,
         )
         table.add_column("length", justify="right")
         table.add_column("episodes", justify="right")
@@ -182,6 +190,8 @@ def evaluate(
     rng = random.Random(mix_seed(seed, 0xD1CE))
     module._rng = rng
     totals: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    # per-answer tasks (inference): each query by its own length, [right, asked]
+    per_query: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     right_all = steps_right_all = steps_all = 0.0
     # shortest path, by shortest length: first moves with a choice, right, chance
     first: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
@@ -204,6 +214,12 @@ def evaluate(
                 row[1] += float(scores.episode_correct[i])
                 row[2] += float(scores.step_correct[i].sum())
                 row[3] += float(scores.answer_steps[i])
+                lengths = ep.meta.get("lengths")
+                if spec.per_answer and lengths is not None and not spec.interactive:
+                    answered = scores.step_correct[i][ep.mask.nonzero().flatten()]
+                    for n, ok in zip(lengths, answered.tolist(), strict=True):
+                        per_query[int(n)][0] += float(ok)
+                        per_query[int(n)][1] += 1
             if spec.interactive:
                 _tally_first_moves(first, made, scores.step_correct)
                 no_plan += sum(no_plan_success(e.graph, e.start, e.destination,
@@ -243,6 +259,8 @@ def evaluate(
         memory_size=memory_size,
         seed=seed,
         by_length=by_length,
+        by_query_length={n: {"queries": row[1], "accuracy": row[0] / row[1]}
+                         for n, row in per_query.items()},
         detail=detail,
         first_move=first_move,
         no_plan=baseline,

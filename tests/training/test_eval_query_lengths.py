@@ -1,0 +1,24 @@
+import pytest
+
+from kgdnc.training.evaluate import evaluate
+
+
+def test_inference_eval_counts_each_query_by_its_own_relation_length():
+    """An inference episode asks three queries of lengths drawn apart; the report
+    tallies each by its own length, and the tallies add up to the query accuracy."""
+    report = evaluate("kgdnc/models/inference.ckpt", lesson=7, episodes=12, batch_size=12)
+    rows = report.by_query_length
+    assert set(rows) == {2, 3}  # lesson 7: relations of 2 and 3 steps
+    assert sum(r["queries"] for r in rows.values()) == 3 * 12
+    right = sum(r["accuracy"] * r["queries"] for r in rows.values())
+    assert right / (3 * 12) == pytest.approx(report.step_accuracy)
+    # the episodes' own rows are by their longest query
+    assert max(report.by_length) == 3
+    assert "queries by their own length: length 2:" in str(report.table().caption)
+    assert set(report.to_dict()["by_query_length"]) == {"2", "3"}
+
+
+def test_single_answer_tasks_have_no_per_query_rows():
+    report = evaluate("kgdnc/models/traversal.ckpt", lesson=1, episodes=4, batch_size=4)
+    assert report.by_query_length == {}
+    assert report.table().caption is None
