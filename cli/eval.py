@@ -46,6 +46,12 @@ def eval_(
     threads: Annotated[
         int, typer.Option(help="torch CPU threads (the DNC's small operations prefer 1).")
     ] = 1,
+    decode: Annotated[
+        str,
+        typer.Option(help="digits (each digit's mode, the paper's) or nodes (traversal, "
+                     "inference: sources and destinations the most probable described "
+                     "node)."),
+    ] = "digits",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Accuracy by path length on a lesson's random graphs, or on a real graph's queries."""
@@ -60,6 +66,7 @@ def eval_(
     report = evaluate(
         model, task=task, lesson=lesson, graph=graph, lengths=parse_lengths(length),
         episodes=episodes, memory_size=memory_size, seed=seed, batch_size=batch_size,
+        decode=decode,
     )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))

@@ -41,6 +41,12 @@ def query(
     votes: Annotated[
         int, typer.Option(help="Label draws; report the majority answer and its agreement.")
     ] = 1,
+    decode: Annotated[
+        str,
+        typer.Option(help="digits (each digit's mode, the paper's) or nodes (traversal, "
+                     "inference: sources and destinations the most probable described "
+                     "node)."),
+    ] = "digits",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Answer a query with the DNC and check it against the exact answer."""
@@ -49,6 +55,7 @@ def query(
     answer = ask(
         from_, to=to, via=via, relation=relation, graph=graph, model=model,
         memory_size=memory_size, max_triples=max_triples, seed=seed, votes=votes,
+        decode=decode,
     )
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))

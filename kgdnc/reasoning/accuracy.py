@@ -27,6 +27,7 @@ from kgdnc.reasoning.answer import draw_rng, run_draws
 from kgdnc.reasoning.episodes import DEFAULT_LENGTHS, DEFAULT_MAX_TRIPLES
 from kgdnc.reasoning.kinds import build_episode, kind_of, sample_query
 from kgdnc.reasoning.query import Query
+from kgdnc.tasks.codec import check_decode
 from kgdnc.tasks.shortest_path import no_plan_success
 from kgdnc.training.evaluate import EvalReport, check_sizes
 from kgdnc.training.trained import Network, load_trained, memory_size_for
@@ -87,6 +88,7 @@ def query_results(
     seed: int = 0,
     batch_size: int = 16,
     planning_steps: int | None = None,
+    decode: str = "digits",
 ) -> list[tuple[bool, int]]:
     """Per query: (answered right, triples described), one seeded label draw each.
 
@@ -101,6 +103,7 @@ def query_results(
         seed: seed of the label draws (query ``i`` uses draw ``i``).
         batch_size: queries per forward pass.
         planning_steps: the model's planning steps (None: the task's default).
+        decode: ``digits`` (the paper's) or ``nodes`` (``kgdnc.tasks.codec.check_decode``).
     """
     out: list[tuple[bool, int]] = []
     was_training = network.training
@@ -115,7 +118,7 @@ def query_results(
             ]
             n = memory_size or memory_size_for(max(e.total_steps for e in episodes),
                                                trained_memory)
-            decoded, _ = run_draws(network, episodes, n)
+            decoded, _ = run_draws(network, episodes, n, decode=decode)
             out.extend(
                 (kind_of(qe.query.task).check(graph, qe, labels).correct, qe.n_triples)
                 for qe, labels in zip(episodes, decoded, strict=True)
@@ -135,6 +138,7 @@ def graph_accuracy(
     max_triples: int = DEFAULT_MAX_TRIPLES,
     seed: int = 1234,
     batch_size: int = 16,
+    decode: str = "digits",
 ) -> EvalReport:
     """Accuracy of a checkpoint on ``episodes`` distinct random queries of ``graph``.
 
@@ -150,6 +154,7 @@ def graph_accuracy(
         max_triples: the most triples described per episode.
         seed: seed of the queries and their label draws.
         batch_size: queries per forward pass.
+        decode: ``digits`` (the paper's) or ``nodes`` (``kgdnc.tasks.codec.check_decode``).
 
     Raises:
         UserError: bad arguments, a copy model, a graph with no such query.
@@ -163,6 +168,7 @@ def graph_accuracy(
     task = trained.task
     if task not in DEFAULT_LENGTHS:
         raise UserError(f"a {task} model has no queries on a graph; test it on a lesson")
+    check_decode(decode, task)
     lengths = lengths or DEFAULT_LENGTHS[task]
     g = load(graph).to_networkx()
     rng = random.Random(f"kgdnc-eval/{seed}")
@@ -177,7 +183,7 @@ def graph_accuracy(
     results = query_results(
         trained.network, trained.model_config.memory_size, g, queries, max_triples=max_triples,
         memory_size=memory_size, seed=seed, batch_size=batch_size,
-        planning_steps=trained.config.planning_steps,
+        planning_steps=trained.config.planning_steps, decode=decode,
     )
     lengths_asked = [kind_of(task).length(g, q) for q in queries]
     totals: dict[int, list[int]] = {}
@@ -229,6 +235,7 @@ def evaluate(
     memory_size: int | None = None,
     seed: int = 1234,
     batch_size: int = 32,
+    decode: str = "digits",
 ) -> EvalReport:
     """``kgdnc eval``: a curriculum lesson's random graphs, or a real graph's queries.
 
@@ -248,7 +255,7 @@ def evaluate(
             raise UserError("query lengths need a graph; a lesson fixes its own lengths")
         return evaluate_lesson(
             model_path, task=task, lesson=lesson, episodes=episodes,
-            memory_size=memory_size, seed=seed, batch_size=batch_size,
+            memory_size=memory_size, seed=seed, batch_size=batch_size, decode=decode,
         )
     if lesson is not None:
         raise UserError("test on a lesson or on a graph, not both")
@@ -256,5 +263,5 @@ def evaluate(
         raise UserError("a task applies to lessons; on a graph the model's own task is tested")
     return graph_accuracy(
         model_path, graph, lengths=lengths, episodes=episodes, memory_size=memory_size,
-        seed=seed, batch_size=batch_size,
+        seed=seed, batch_size=batch_size, decode=decode,
     )

@@ -36,7 +36,7 @@ from kgdnc.reasoning.kinds import QueryKind, build_episode, kind_of
 from kgdnc.reasoning.models import ModelEntry, load_model, resolve_model
 from kgdnc.reasoning.query import Query, parse_query
 from kgdnc.reasoning.result import Answer
-from kgdnc.tasks.codec import decode_logits
+from kgdnc.tasks.codec import check_decode, decode_logits, decode_nodes, described_nodes
 from kgdnc.tasks.episode import collate
 from kgdnc.tasks.shortest_path import ShortestPathEpisode, ShortestPathRollout
 from kgdnc.training.rollout import play
@@ -79,6 +79,7 @@ def run_draws(
     memory_size: int,
     *,
     trace: bool = False,
+    decode: str = "digits",
 ) -> tuple[list[list[LabelTriple]], MemoryTrace | None]:
     """Run label draws as one batch; their decoded triples in label space.
 
@@ -88,6 +89,10 @@ def run_draws(
         memory_size: N for every draw.
         trace: also return the ``MemoryTrace`` of the batch (a DNC only), with
             every step including the interactive ones, (B, T, …).
+        decode: ``digits`` (each digit's mode, the paper's) or ``nodes`` (sources
+            and destinations the most probable of the described nodes; see
+            :func:`~kgdnc.tasks.codec.check_decode`). Shortest path's moves are chosen among the
+            node's triples either way.
 
     Returns:
         per draw the decoded triples (traversal: L + 1 answer steps; inference: 1;
@@ -112,7 +117,13 @@ def run_draws(
         else:
             batch = collate(made)  # type: ignore[arg-type]
             y, _ = forward(batch.inputs, state)
-            labels = decode_logits(y)  # (B, T, 3)
+            if decode == "nodes":
+                labels = torch.stack([
+                    decode_nodes(y[i], described_nodes(e.inputs, e.meta["n_triples"]))
+                    for i, e in enumerate(made)
+                ])
+            else:
+                labels = decode_logits(y)  # (B, T, 3)
             decoded = [[tuple(int(v) for v in row) for row in labels[i][batch.mask[i]]]
                        for i in range(len(made))]
     joined = None
@@ -138,6 +149,7 @@ def answer_query(
     nx_graph: nx.MultiDiGraph | None = None,
     threads: int | None = 1,
     trace: bool = False,
+    decode: str = "digits",
 ) -> Answer:
     """Answer ``query`` on ``graph`` with a trained model.
 
@@ -157,6 +169,7 @@ def answer_query(
         threads: torch CPU threads while the network runs (one is fastest for one
             query's small step-by-step tensors; None: leave torch's setting).
         trace: keep what the memory did (``Answer.trace``, a DNC and one vote only).
+        decode: ``digits`` (the paper's) or ``nodes`` (:func:`~kgdnc.tasks.codec.check_decode`).
 
     Raises:
         UserError: bad options, a model trained on another task, a query with no
@@ -164,6 +177,7 @@ def answer_query(
     """
     if votes < 1:
         raise UserError(f"votes must be at least 1, got {votes}")
+    check_decode(decode, query.task)
     if trace and votes != 1:
         raise UserError("a memory picture shows one label draw; ask with one vote")
     if memory_size is not None and memory_size < 1:
@@ -201,7 +215,8 @@ def answer_query(
     n = memory_size or trained.memory_size_for(max(e.total_steps for e in episodes))
     t1 = time.perf_counter()
     with torch_threads(threads):
-        decoded, memory_trace = run_draws(trained.network, episodes, n, trace=trace)
+        decoded, memory_trace = run_draws(trained.network, episodes, n, trace=trace,
+                                          decode=decode)
     model_time = time.perf_counter() - t1
     draws = [kind.check(g, qe, labels) for qe, labels in zip(episodes, decoded, strict=True)]
     answer = _collect(graph, g, kind, query, entry, draws, n if trained.has_memory else None)
@@ -266,6 +281,7 @@ def ask(
     votes: int = 1,
     threads: int | None = 1,
     trace: bool = False,
+    decode: str = "digits",
 ) -> Answer:
     """The Python face of ``kgdnc query``: resolve the names, answer, verify.
 
@@ -278,5 +294,5 @@ def ask(
     query = parse_query(kg, start, to=to, via=via, relation=relation)
     return answer_query(kg, query, model=model, memory_size=memory_size,
                         max_triples=max_triples, seed=seed, votes=votes, threads=threads,
-                        trace=trace)
+                        trace=trace, decode=decode)
 

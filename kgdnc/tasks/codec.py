@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from kgdnc.errors import UserError
+
 __all__ = [
     "DIGITS_PER_LABEL",
     "FLAG_ANSWER",
@@ -33,7 +35,11 @@ __all__ = [
     "TERMINATION_LABEL",
     "TRIPLE_SIZE",
     "Triple",
+    "DECODES",
+    "check_decode",
     "decode_logits",
+    "decode_nodes",
+    "described_nodes",
     "digit_log_probs",
     "digit_loss",
     "digit_rows",
@@ -211,6 +217,67 @@ def decode_logits(logits: Tensor) -> Tensor:
     """
     digits = logits.reshape(*logits.shape[:-1], N_DIGITS, 10).argmax(dim=-1)
     return digits_to_triple(digits)
+
+
+# How answers are read from the output: each digit's mode (the paper's), or the
+# source and destination as the most probable of the episode's node labels.
+DECODES = ("digits", "nodes")
+
+
+def check_decode(decode: str, task: str) -> None:
+    """Refuse a decoding the task cannot take (a one-line ``UserError``).
+
+    ``nodes`` reads each answer's source and destination as the described node
+    label whose three digits are the most probable together, instead of each
+    digit's mode (which may spell a label of no node); it applies to traversal
+    and inference. Shortest path already chooses among the current node's triples.
+    """
+    if decode not in DECODES:
+        raise UserError(f"unknown decoding {decode!r}; choose one of: {', '.join(DECODES)}")
+    if decode == "nodes" and task not in ("traversal", "inference"):
+        raise UserError(
+            f"decoding among nodes is for traversal and inference answers, not {task} "
+            "(shortest path already chooses among the node's triples); drop --decode"
+        )
+
+
+def described_nodes(inputs: Tensor, n_triples: int) -> Tensor:
+    """The node labels of an episode's description: the sources and destinations
+    of its first ``n_triples`` input rows.
+
+    Args:
+        inputs: (T, 92) an episode's inputs, the description first.
+        n_triples: rows of the description.
+
+    Returns:
+        LongTensor (K,), sorted and distinct.
+    """
+    rows = inputs[:n_triples, :TRIPLE_SIZE].reshape(n_triples, N_DIGITS, 10).argmax(dim=-1)
+    labels = digits_to_triple(rows)  # (n, 3)
+    return torch.unique(labels[:, [0, 2]])
+
+
+def decode_nodes(logits: Tensor, nodes: Tensor) -> Tensor:
+    """Decoding among known nodes: the source and the destination are each the
+    label of ``nodes`` with the highest summed log-probability of its three
+    digits; the middle label is its digits' modes, as in :func:`decode_logits`.
+
+    Args:
+        logits: (..., 90) network output y.
+        nodes: LongTensor (K,), K ≥ 1, the labels a source or destination may take.
+
+    Returns:
+        LongTensor (..., 3).
+    """
+    labels = decode_logits(logits)
+    logp = digit_log_probs(logits).reshape(*logits.shape[:-1], 3, DIGITS_PER_LABEL, 10)
+    digits = nodes[:, None] // nodes.new_tensor([100, 10, 1]) % 10  # (K, 3)
+    for slot in (0, 2):
+        # score[..., k] = Σ_j log p(digit j of slot = digits[k, j])
+        part = logp[..., slot, :, :]  # (..., 3, 10)
+        score = sum(part[..., j, digits[:, j]] for j in range(DIGITS_PER_LABEL))
+        labels[..., slot] = nodes[score.argmax(dim=-1)]
+    return labels
 
 
 def digit_loss(logits: Tensor, targets: Tensor) -> Tensor:

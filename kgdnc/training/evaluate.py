@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from kgdnc.errors import UserError
+from kgdnc.tasks.codec import check_decode
 from kgdnc.training.trained import Trained, load_trained
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class EvalReport:
     detail: str | None = None
     first_move: dict[str, Any] | None = None
     no_plan: float | None = None
+    decode: str = "digits"
 
     @property
     def question_accuracy(self) -> float:
@@ -98,6 +100,7 @@ class EvalReport:
             "detail": self.detail,
             "first_move": self.first_move,
             "no_plan": self.no_plan,
+            "decode": self.decode,
         }
 
     def table(self) -> Any:
@@ -111,6 +114,9 @@ class EvalReport:
             queries = "; ".join(f"length {n}: {row['accuracy']:.1%} of {int(row['queries'])}"
                                 for n, row in sorted(self.by_query_length.items()))
             caption = f"queries by their own length: {queries}" + (
+                f"; {caption}" if caption else "")
+        if self.decode != "digits":
+            caption = f"answers decoded among the described {self.decode}" + (
                 f"; {caption}" if caption else "")
         table = Table(
             title=f"{self.task} — {where} — {self.episodes} episodes",
@@ -145,6 +151,7 @@ def evaluate(
     memory_size: int | None = None,
     seed: int = 1234,
     batch_size: int = 32,
+    decode: str = "digits",
 ) -> EvalReport:
     """Measure a checkpoint on ``episodes`` fresh episodes.
 
@@ -157,6 +164,8 @@ def evaluate(
         memory_size: N at test time (default: as in training).
         seed: seed of the episodes.
         batch_size: episodes per forward pass.
+        decode: ``digits`` (each digit's mode, the paper's) or ``nodes``
+            (:func:`~kgdnc.tasks.codec.check_decode`).
 
     Raises:
         UserError: bad arguments or checkpoint.
@@ -175,6 +184,7 @@ def evaluate(
         raise UserError(
             f"a model trained on {trained.task} cannot be tested on {name} (different encodings)"
         )
+    check_decode(decode, name)
     spec = get_task(name)
     lessons = spec.lessons
     if lesson is None:
@@ -205,8 +215,10 @@ def evaluate(
                 spec.make_episode(chosen, random.Random(mix_seed(seed, start + i)))
                 for i in range(count)
             ]
-            result = module.run_batch(batch_of(spec, made), explore=False)
-            scores = result.scores
+            if decode == "nodes":
+                scores = _node_scores(module, batch_of(spec, made), made)
+            else:
+                scores = module.run_batch(batch_of(spec, made), explore=False).scores
             for i, ep in enumerate(made):
                 length = int(ep.meta.get("length", 0))
                 row = totals[length]
@@ -264,7 +276,21 @@ def evaluate(
         detail=detail,
         first_move=first_move,
         no_plan=baseline,
+        decode=decode,
     )
+
+
+def _node_scores(module: GraphTaskModule, batch: Any, made: list[Any]) -> Any:
+    """Greedy scores with each answer's source and destination decoded among the
+    episode's described nodes (``decode="nodes"``)."""
+    from kgdnc.tasks.codec import decode_nodes, described_nodes, digits_to_triple
+    from kgdnc.training.losses import greedy_scores
+
+    y, _ = module(batch.inputs)
+    decoded = torch.stack([decode_nodes(y[i], described_nodes(ep.inputs, ep.meta["n_triples"]))
+                           for i, ep in enumerate(made)])
+    right = (decoded == digits_to_triple(batch.targets)).all(dim=-1)
+    return greedy_scores(y, batch.targets, batch.mask, step_correct=lambda *_: right)
 
 
 def _tally_first_moves(

@@ -76,3 +76,28 @@ def test_errors_are_one_line_exit_2(setup, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "kind, args",
+    [("traversal", ["--via", "road,road"]), ("inference", ["--relation", "road/road"])],
+)
+def test_node_decoding_answers_with_nodes_of_the_graph(setup, kind, args):
+    """An untrained network's digit modes spell labels of no node; decoded among
+    the described nodes, every source and destination it answers is a station."""
+    names = {"Mill", "Church", "Green", "Inn", "School"}
+    result = run("--from", "Mill", *args, "--model", setup[kind], "--json", "--decode", "nodes",
+                 "--votes", "3")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["answer"], data
+    for triple in data["answer"]:
+        assert triple[0] in names and triple[2] in names, triple
+
+
+def test_node_decoding_is_refused_for_shortest_path(setup):
+    result = run("--from", "Mill", "--to", "Inn", "--model", setup["shortest-path"],
+                 "--decode", "nodes")
+    assert result.exit_code == 2, result.output
+    assert "not shortest-path" in result.output
+    assert len(result.output.strip().splitlines()) == 1

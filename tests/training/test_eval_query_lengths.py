@@ -22,3 +22,17 @@ def test_single_answer_tasks_have_no_per_query_rows():
     report = evaluate("kgdnc/models/traversal.ckpt", lesson=1, episodes=4, batch_size=4)
     assert report.by_query_length == {}
     assert report.table().caption is None
+
+
+def test_node_decoding_never_loses_an_answer_the_digit_modes_had():
+    """Digit modes that spell the right answer are each digit's most probable, so
+    the right (described) node has the highest product too: decoding among nodes
+    keeps every right answer and may add some."""
+    digits = evaluate("kgdnc/models/inference.ckpt", lesson=7, episodes=12, batch_size=12)
+    nodes = evaluate("kgdnc/models/inference.ckpt", lesson=7, episodes=12, batch_size=12,
+                     decode="nodes")
+    assert nodes.decode == "nodes" and nodes.to_dict()["decode"] == "nodes"
+    assert nodes.step_accuracy >= digits.step_accuracy
+    for n, row in digits.by_query_length.items():
+        assert nodes.by_query_length[n]["accuracy"] >= row["accuracy"]
+    assert "decoded among the described nodes" in str(nodes.table().caption)
