@@ -221,6 +221,7 @@ def graph_accuracy(
         },
         detail=detail,
         no_plan=baseline,
+        decode=decode,
     )
 
 

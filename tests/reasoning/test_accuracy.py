@@ -116,3 +116,14 @@ def test_shortest_path_report_tests_every_pair_when_asked_enough(tiny_models):
     report = graph_accuracy(tiny_models["shortest-path"], "grid", lengths=(6, 6), episodes=50)
     # 6 apart in a 4 x 4 grid: the two diagonals' corners, both ways
     assert report.episodes == 4
+
+
+def test_graph_report_with_node_decoding_says_so_and_refuses_shortest_path(tiny_models):
+    save(grid_graph(), "grid")
+    report = graph_accuracy(tiny_models["traversal"], "grid", lengths=(2, 2), episodes=4,
+                            decode="nodes")
+    assert report.decode == "nodes" and report.to_dict()["decode"] == "nodes"
+    assert "decoded among the described nodes" in str(report.table().caption)
+    with pytest.raises(UserError, match="not shortest-path"):
+        graph_accuracy(tiny_models["shortest-path"], "grid", lengths=(2, 2), episodes=4,
+                       decode="nodes")

@@ -32,6 +32,7 @@ def test_node_decoding_never_loses_an_answer_the_digit_modes_had():
     nodes = evaluate("kgdnc/models/inference.ckpt", lesson=7, episodes=12, batch_size=12,
                      decode="nodes")
     assert nodes.decode == "nodes" and nodes.to_dict()["decode"] == "nodes"
+    assert digits.decode == "digits"
     assert nodes.step_accuracy >= digits.step_accuracy
     for n, row in digits.by_query_length.items():
         assert nodes.by_query_length[n]["accuracy"] >= row["accuracy"]
