@@ -259,18 +259,20 @@ def described_nodes(inputs: Tensor, n_triples: int) -> Tensor:
 
 def decode_nodes(logits: Tensor, nodes: Tensor) -> Tensor:
     """Decoding among known nodes: the source and the destination are each the
-    label of ``nodes`` with the highest summed log-probability of its three
-    digits; the middle label is its digits' modes, as in :func:`decode_logits`.
+    label of ``nodes`` (or the termination label, which ends a traversal answer)
+    with the highest summed log-probability of its three digits; the middle label
+    is its digits' modes, as in :func:`decode_logits`.
 
     Args:
         logits: (..., 90) network output y.
-        nodes: LongTensor (K,), K ≥ 1, the labels a source or destination may take.
+        nodes: LongTensor (K,), the labels a source or destination may take.
 
     Returns:
         LongTensor (..., 3).
     """
     labels = decode_logits(logits)
     logp = digit_log_probs(logits).reshape(*logits.shape[:-1], 3, DIGITS_PER_LABEL, 10)
+    nodes = torch.cat([nodes, nodes.new_tensor([TERMINATION_LABEL])]).unique()
     digits = nodes[:, None] // nodes.new_tensor([100, 10, 1]) % 10  # (K, 3)
     for slot in (0, 2):
         # score[..., k] = Σ_j log p(digit j of slot = digits[k, j])

@@ -3,6 +3,7 @@ import torch
 
 from kgdnc.errors import UserError
 from kgdnc.tasks.codec import (
+    TERMINATION,
     check_decode,
     decode_logits,
     decode_nodes,
@@ -58,6 +59,12 @@ def test_the_middle_label_keeps_its_digit_modes_and_batches_decode_alike():
     out = decode_nodes(y.reshape(1, 2, 90), nodes)
     assert out.tolist() == [[[5, 412, 17], [17, 7, 5]]]
     assert out.tolist() == decode_logits(y.reshape(1, 2, 90)).tolist()  # confident: same
+
+
+def test_the_termination_triple_stays_a_candidate():
+    """A traversal answer ends with the reserved termination triple, no node's."""
+    y = _logits(_confident(TERMINATION, p=0.6))
+    assert decode_nodes(y, torch.tensor([5, 17])).tolist() == list(TERMINATION)
 
 
 def test_decode_choices_are_checked_per_task():

@@ -37,3 +37,14 @@ def test_node_decoding_never_loses_an_answer_the_digit_modes_had():
     for n, row in digits.by_query_length.items():
         assert nodes.by_query_length[n]["accuracy"] >= row["accuracy"]
     assert "decoded among the described nodes" in str(nodes.table().caption)
+
+
+def test_node_decoding_keeps_traversal_answers_and_their_termination():
+    """Traversal answers end with the termination triple, which is no node's: it
+    stays a candidate, so the digit modes' right walks stay right."""
+    digits = evaluate("kgdnc/models/traversal.ckpt", lesson=14, episodes=8, batch_size=8)
+    nodes = evaluate("kgdnc/models/traversal.ckpt", lesson=14, episodes=8, batch_size=8,
+                     decode="nodes")
+    assert digits.accuracy > 0  # the bundled model finished the curriculum
+    assert nodes.accuracy >= digits.accuracy
+    assert nodes.step_accuracy >= digits.step_accuracy
