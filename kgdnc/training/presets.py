@@ -82,8 +82,8 @@ class TrainConfig:
         batch_size: episodes per batch.
         optimizer: ``rmsprop`` or ``adam``.
         lr: learning rate.
-        lr_patience: training episodes without a better curriculum check (by half
-            a point on the lesson's best) before the learning rate is lowered
+        lr_patience: training episodes without a better curriculum check (by a
+            point on the lesson's best) before the learning rate is lowered
             (:class:`~kgdnc.training.schedule.PlateauSchedule`); 0 keeps it fixed.
         lr_decay: factor of each such drop.
         lr_min: the lowest rate the drops may reach.

@@ -24,11 +24,13 @@ class PlateauSchedule:
         patience: training episodes without a better check before a drop.
         decay: factor of each drop, in (0, 1).
         floor: the lowest rate a drop may reach.
-        min_delta: the gain over the lesson's best that counts as better.
+        min_delta: the gain over the lesson's best that counts as better (one
+            point: about three standard deviations of an inference check of
+            3,200 episodes near 88 %, so noise rarely makes a new best).
     """
 
     def __init__(
-        self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.005
+        self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.01
     ) -> None:
         if patience < 1:
             raise ValueError(f"patience must be at least 1 episode, got {patience}")

@@ -12,7 +12,7 @@ def test_a_better_check_resets_the_wait_and_a_plateau_lowers_the_rate():
     s = PlateauSchedule(1e-3, patience=100, decay=0.5, floor=1e-4)
     assert not s.update(0.50, 50, passed=False)  # first check: the lesson's best
     assert not s.update(0.60, 100, passed=False)  # better: the wait restarts at 100
-    assert not s.update(0.603, 199, passed=False)  # not by half a point, 99 episodes
+    assert not s.update(0.609, 199, passed=False)  # not by a point, 99 episodes
     assert s.lr == 1e-3
     assert s.update(0.59, 200, passed=False)  # 100 episodes since the best
     assert s.lr == pytest.approx(5e-4)
