@@ -44,10 +44,11 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         levers = {"preset", "batch_size", "layer_norm", "word_size", "fused"}
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers
-        own = {"inference": {"aux_recall"},
+        own = {"inference": {"aux_recall", "lr_patience"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
+        assert c.lr_patience == (25_600 if task == "inference" else 0)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
