@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kgdnc.cli.main import app, user_errors
+from kgdnc.cli.main import Decode, app, user_errors
 
 
 @app.command(name="eval")
@@ -46,12 +46,7 @@ def eval_(
     threads: Annotated[
         int, typer.Option(help="torch CPU threads (the DNC's small operations prefer 1).")
     ] = 1,
-    decode: Annotated[
-        str,
-        typer.Option(help="digits (each digit's mode, the paper's) or nodes (traversal, "
-                     "inference: sources and destinations the most probable described "
-                     "node)."),
-    ] = "digits",
+    decode: Decode = "digits",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Accuracy by path length on a lesson's random graphs, or on a real graph's queries."""

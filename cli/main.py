@@ -18,7 +18,7 @@ import functools
 import gc
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -28,6 +28,13 @@ from kgdnc.errors import KgdncError
 F = TypeVar("F", bound=Callable[..., Any])
 
 atexit.register(gc.freeze)
+
+# --decode, shared by ``kgdnc query`` and ``kgdnc eval`` (they read answers alike)
+Decode = Annotated[
+    str,
+    typer.Option(help="digits (each digit's mode, the paper's) or nodes (traversal, "
+                 "inference: sources and destinations the most probable described node)."),
+]
 
 app = typer.Typer(
     name="kgdnc",

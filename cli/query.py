@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kgdnc.cli.main import app, user_errors
+from kgdnc.cli.main import Decode, app, user_errors
 
 
 @app.command()
@@ -41,12 +41,7 @@ def query(
     votes: Annotated[
         int, typer.Option(help="Label draws; report the majority answer and its agreement.")
     ] = 1,
-    decode: Annotated[
-        str,
-        typer.Option(help="digits (each digit's mode, the paper's) or nodes (traversal, "
-                     "inference: sources and destinations the most probable described "
-                     "node)."),
-    ] = "digits",
+    decode: Decode = "digits",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Answer a query with the DNC and check it against the exact answer."""
