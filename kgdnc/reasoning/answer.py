@@ -36,8 +36,8 @@ from kgdnc.reasoning.kinds import QueryKind, build_episode, kind_of
 from kgdnc.reasoning.models import ModelEntry, load_model, resolve_model
 from kgdnc.reasoning.query import Query, parse_query
 from kgdnc.reasoning.result import Answer
-from kgdnc.tasks.codec import check_decode, decode_logits, decode_nodes, described_nodes
-from kgdnc.tasks.episode import collate
+from kgdnc.tasks.codec import check_decode
+from kgdnc.tasks.episode import collate, decode_answers
 from kgdnc.tasks.shortest_path import ShortestPathEpisode, ShortestPathRollout
 from kgdnc.training.rollout import play
 from kgdnc.training.trained import Network, description_budget
@@ -117,13 +117,7 @@ def run_draws(
         else:
             batch = collate(made)  # type: ignore[arg-type]
             y, _ = forward(batch.inputs, state)
-            if decode == "nodes":
-                labels = torch.stack([
-                    decode_nodes(y[i], described_nodes(e.inputs, e.meta["n_triples"]))
-                    for i, e in enumerate(made)
-                ])
-            else:
-                labels = decode_logits(y)  # (B, T, 3)
+            labels = decode_answers(y, made, decode)  # (B, T, 3)
             decoded = [[tuple(int(v) for v in row) for row in labels[i][batch.mask[i]]]
                        for i in range(len(made))]
     joined = None

@@ -252,8 +252,7 @@ def described_nodes(inputs: Tensor, n_triples: int) -> Tensor:
     Returns:
         LongTensor (K,), sorted and distinct.
     """
-    rows = inputs[:n_triples, :TRIPLE_SIZE].reshape(n_triples, N_DIGITS, 10).argmax(dim=-1)
-    labels = digits_to_triple(rows)  # (n, 3)
+    labels = decode_logits(inputs[:n_triples, :TRIPLE_SIZE])  # one-hot rows: their modes
     return torch.unique(labels[:, [0, 2]])
 
 

@@ -17,9 +17,17 @@ from typing import Any, Literal, NamedTuple
 import torch
 from torch import Tensor
 
-from kgdnc.tasks.codec import digit_rows, encode_rows, input_row, target_row
+from kgdnc.tasks.codec import (
+    decode_logits,
+    decode_nodes,
+    described_nodes,
+    digit_rows,
+    encode_rows,
+    input_row,
+    target_row,
+)
 
-__all__ = ["Batch", "Episode", "EpisodeBuilder", "collate", "episode_rng"]
+__all__ = ["Batch", "Episode", "EpisodeBuilder", "collate", "decode_answers", "episode_rng"]
 
 
 def episode_rng(rng: random.Random | int) -> tuple[random.Random, int | None]:
@@ -118,6 +126,22 @@ def collate(episodes: Sequence[Episode], pad_side: Literal["right", "left"] = "r
         aux[n, sl] = e.aux
     lessons = torch.tensor([int(e.meta.get("lesson") or 0) for e in episodes], dtype=torch.long)
     return Batch(inputs, targets, mask, lengths, lessons, aux)
+
+
+def decode_answers(logits: Tensor, episodes: Sequence[Episode], decode: str = "digits") -> Tensor:
+    """The labels a batch's outputs spell, (B, T, 3): each digit's mode
+    (``digits``), or sources and destinations among each episode's described
+    nodes (``nodes``, :func:`~kgdnc.tasks.codec.decode_nodes`).
+
+    Args:
+        logits: (B, T, 90) outputs of the collated ``episodes``.
+        episodes: the batch's episodes, in order (their descriptions give the nodes).
+        decode: ``digits`` or ``nodes`` (checked by ``codec.check_decode``).
+    """
+    if decode != "nodes":
+        return decode_logits(logits)
+    return torch.stack([decode_nodes(logits[i], described_nodes(e.inputs, e.meta["n_triples"]))
+                        for i, e in enumerate(episodes)])
 
 
 class EpisodeBuilder:

@@ -125,7 +125,6 @@ class CurriculumCallback(Callback):
             for optimizer in trainer.optimizers:
                 for group in optimizer.param_groups:
                     group["lr"] = self.schedule.lr  # type: ignore[union-attr]
-            pl_module.scheduled_lr = self.schedule.lr  # type: ignore[union-attr,assignment]
         record = {
             "lesson": int(lesson) + 1,
             "accuracy": accuracy,

@@ -227,7 +227,7 @@ def evaluate(
                 row[2] += float(scores.step_correct[i].sum())
                 row[3] += float(scores.answer_steps[i])
                 lengths = ep.meta.get("lengths")
-                if spec.per_answer and lengths is not None and not spec.interactive:
+                if spec.per_answer and lengths is not None:
                     answered = scores.step_correct[i][ep.mask.nonzero().flatten()]
                     for n, ok in zip(lengths, answered.tolist(), strict=True):
                         per_query[int(n)][0] += float(ok)
@@ -283,12 +283,12 @@ def evaluate(
 def _node_scores(module: GraphTaskModule, batch: Any, made: list[Any]) -> Any:
     """Greedy scores with each answer's source and destination decoded among the
     episode's described nodes (``decode="nodes"``)."""
-    from kgdnc.tasks.codec import decode_nodes, described_nodes, digits_to_triple
+    from kgdnc.tasks.codec import digits_to_triple
+    from kgdnc.tasks.episode import decode_answers
     from kgdnc.training.losses import greedy_scores
 
     y, _ = module(batch.inputs)
-    decoded = torch.stack([decode_nodes(y[i], described_nodes(ep.inputs, ep.meta["n_triples"]))
-                           for i, ep in enumerate(made)])
+    decoded = decode_answers(y, made, "nodes")
     right = (decoded == digits_to_triple(batch.targets)).all(dim=-1)
     return greedy_scores(y, batch.targets, batch.mask, step_correct=lambda *_: right)
 

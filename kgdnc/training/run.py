@@ -146,10 +146,9 @@ def parse_devices(text: str) -> int | str:
 # fused step; sparse links, which the paper found to learn as dense ones)
 RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "batch_size", "check_every", "check_mode",
-    "eval_episodes", "pass_rule",
-    "threshold", "replay", "curriculum_mix", "num_workers", "grad_clip", "dagger_beta",
-    "planning_steps", "aux_recall", "aux_queries", "real_choice", "move_loss", "fused",
-    "link_sparsity",
+    "eval_episodes", "pass_rule", "threshold", "replay", "curriculum_mix", "num_workers",
+    "grad_clip", "dagger_beta", "planning_steps", "aux_recall", "aux_queries", "real_choice",
+    "move_loss", "fused", "link_sparsity",
 })
 
 

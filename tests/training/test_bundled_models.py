@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kgdnc.tasks import get_task
-from kgdnc.tasks.codec import N_DIGITS, TRIPLE_SIZE, digits_to_triple
+from kgdnc.tasks.codec import described_nodes
 from kgdnc.training.evaluate import evaluate
 from kgdnc.training.trained import load_trained
 
@@ -20,10 +20,7 @@ MARGIN = 0.1  # above chance by more than the sampling noise of 64 episodes at c
 
 def _described_nodes(episode) -> int:
     """Distinct nodes in an episode's description."""
-    n = int(episode.meta["n_triples"])
-    digits = episode.inputs[:n, :TRIPLE_SIZE].reshape(n, N_DIGITS, 10).argmax(-1)
-    triples = digits_to_triple(digits).tolist()
-    return len({s for s, _, _ in triples} | {t for _, _, t in triples})
+    return len(described_nodes(episode.inputs, int(episode.meta["n_triples"])))
 
 
 def _walk_chance(episode) -> float:
