@@ -65,30 +65,36 @@ class _StepInputs:
 class _DeferredWeightGrads(torch.autograd.Function):
     """The controller's per-step weight gradients as one product over all steps.
 
-    Forward: zeros Z (T, B, L·G) and Z_ξ (T, B, S), added to the gate and interface
-    pre-activations, whose products themselves use detached weights. Their
-    gradients are exactly the pre-activations' gradients ∂a_t, so the backward
-    returns ∂W = Σ_t ∂a_tᵀ u_t (u_t the step's input, from :class:`_StepInputs`) as
-    one (T·B)-deep product per weight, instead of T thin (B-deep) products and T
-    accumulations: the same sums, in another order.
+    Forward: the x-projection of every step, b + W_x x_t, as (T, B, L·G), and the
+    interface bias b_ξ repeated as (T, B, S): the per-step products added to them
+    use detached weights, so the gradients arriving here are exactly the
+    pre-activations' gradients ∂a_t and ∂ξ_t. The backward returns
+    ∂W = Σ_t ∂a_tᵀ u_t (u_t the step's input, from :class:`_StepInputs`) as one
+    (T·B)-deep product per weight, instead of T thin (B-deep) products and T
+    accumulations: the same sums, in another order. Time-major, so each step's
+    rows are contiguous and the gradients need no transposing copy.
     """
 
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: Any, inputs: _StepInputs, steps: int, weight_r: Tensor, weight_below: Tensor | None,
-        weight_h: Tensor | None, weight_i: Tensor, bias_i: Tensor,
+        ctx: Any, inputs: _StepInputs, x_steps: Tensor, weight_x: Tensor, bias: Tensor,
+        weight_r: Tensor, weight_below: Tensor | None, weight_h: Tensor | None,
+        weight_i: Tensor, bias_i: Tensor,
     ) -> tuple[Tensor, Tensor]:
         ctx.inputs = inputs
         ctx.has = (weight_below is not None, weight_h is not None)
-        b = inputs.batch_size
-        return (weight_r.new_zeros(steps, b, weight_r.shape[0]),
-                weight_i.new_zeros(steps, b, weight_i.shape[0]))
+        ctx.save_for_backward(x_steps, weight_x)
+        steps, b, width = x_steps.shape
+        gates = torch.addmm(bias, x_steps.reshape(steps * b, width), weight_x.t())
+        return (gates.view(steps, b, -1),
+                bias_i.expand(steps, b, bias_i.shape[0]).contiguous())
 
     @staticmethod
     def backward(  # type: ignore[override]
         ctx: Any, d_gates: Tensor, d_xi: Tensor
     ) -> tuple[Tensor | None, ...]:
         inputs: _StepInputs = ctx.inputs
+        x_steps, weight_x = ctx.saved_tensors
         steps, b, width = d_gates.shape
         d_a = d_gates.reshape(steps * b, width)
         d_i = d_xi.reshape(steps * b, -1)
@@ -99,6 +105,8 @@ class _DeferredWeightGrads(torch.autograd.Function):
             return d.t().mm(torch.stack(kept).reshape(steps * b, -1))
 
         layer = [d_a[:, k * gates:(k + 1) * gates] for k in range(n_layers)]
+        grad_x = d_a.mm(weight_x).view(steps, b, -1) if ctx.needs_input_grad[1] else None
+        grad_weight_x = d_a.t().mm(x_steps.reshape(steps * b, -1))
         grad_r = product(d_a, inputs.reads)
         grad_below = grad_h = None
         if ctx.has[0]:
@@ -107,7 +115,8 @@ class _DeferredWeightGrads(torch.autograd.Function):
         if ctx.has[1]:
             grad_h = torch.stack([product(layer[k], inputs.recur[k]) for k in range(n_layers)])
         grad_i = product(d_i, inputs.interface)
-        return None, None, grad_r, grad_below, grad_h, grad_i, d_i.sum(0)
+        return (None, grad_x, grad_weight_x, d_a.sum(0), grad_r, grad_below, grad_h, grad_i,
+                d_i.sum(0))
 
 
 def _check_input(x: Tensor, input_size: int) -> None:
@@ -339,25 +348,25 @@ class DNC(nn.Module):
         ctrl, access = state
         fused = fused_cpu.use_fused(cfg, access.memory)
         cell = fused_cpu.lstm_cell if fused and cfg.controller == "lstm" else None
-        # (B, L·4H) per step; unbind once (indexing per step would make autograd
-        # build a zero (B, T, L·4H) gradient at every step)
-        gates_x_all = F.linear(x, self.weight_x, self.bias)
+        # (T, B, L·4H): b + W_x x_t for all steps, time-major; unbind once (indexing
+        # per step would make autograd build a zero gradient of it at every step)
+        x_steps = x.transpose(0, 1)
         kept: _StepInputs | None = None
         if (self.defer_weight_grads and steps >= self.DEFER_MIN_STEPS
                 and torch.is_grad_enabled() and self.weight_r.requires_grad):
             kept = _StepInputs(b, cfg.num_layers)
-            z_gates, z_xi = _DeferredWeightGrads.apply(
-                kept, steps, self.weight_r, self.weight_below, self.weight_h,
-                self.interface.weight, self.interface.bias)
-            gates_x_all = gates_x_all + z_gates.transpose(0, 1)
-            # ξ_t = b_ξ + W_ξ h_t with both detached; the gradient reaches them through Z_ξ
-            xi_bias = (z_xi + self.interface.bias.detach()).unbind(0)
+            gates_x_all, xi_biases = _DeferredWeightGrads.apply(
+                kept, x_steps.contiguous(), self.weight_x, self.bias, self.weight_r,
+                self.weight_below, self.weight_h, self.interface.weight, self.interface.bias)
+            # ξ_t = b_ξ + W_ξ h_t with W_ξ detached; its gradient comes through b_ξ's rows
+            xi_bias = xi_biases.unbind(0)
             weight_i_t = self.interface.weight.detach().t()
             with torch.no_grad():
                 weights = self._step_weights()
         else:
+            gates_x_all = F.linear(x_steps, self.weight_x, self.bias)
             weights = self._step_weights()
-        gates_x = gates_x_all.unbind(1)
+        gates_x = gates_x_all.unbind(0)
         # the whole controller step as one C++ operation: one-layer LSTM, weights detached
         whole = (fused and self.fuse_controller and cfg.controller == "lstm"
                  and cfg.num_layers == 1

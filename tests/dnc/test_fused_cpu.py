@@ -267,7 +267,9 @@ def test_two_layer_model_with_gradient_clip_equals_eager(built: None) -> None:
 
 def test_trace_with_the_fused_step_equals_eager(built: None) -> None:
     cfg = DNCConfig(**{**BASE, "hidden_size": 6, "link_sparsity": 2})  # type: ignore[arg-type]
-    x = torch.randn(2, 5, 3, dtype=F64)
+    # a fixed input: near-uniform weights make ties in the top-K that any rounding
+    # difference can break either way
+    x = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(2), dtype=F64)
     _, _, eager = _model(cfg, "off").trace(x)
     _, _, fused = _model(cfg, "auto").trace(x)
     for a, b in zip(eager, fused, strict=True):
