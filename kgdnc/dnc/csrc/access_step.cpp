@@ -388,6 +388,133 @@ void content_backward(const T* __restrict__ M, int64_t N, int64_t W, const T* __
   }
 }
 
+// The unmasked content lookups of H keys K (H, W) on the same rows M (N, W), as
+// content_forward / content_backward per head, in one pass over the rows: each
+// row's norm is taken once, and its dots with all keys from one load of it.
+constexpr int64_t kHeadGroup = 4;  // keys per pass (vector accumulators in registers)
+
+// dots[h] = K[h]·row (h < H ≤ kHeadGroup) and Σ row², in vector registers.
+template <typename T>
+inline void row_dots(const T* K, int64_t H, const T* row, int64_t W, T* dots, T& square) {
+  using S = Simd<T>;
+  using V = typename S::vec;
+  constexpr int64_t VL = S::lanes;
+  V d[kHeadGroup] = {}, s{};
+  int64_t w = 0;
+  for (; w + VL <= W; w += VL) {
+    const V r = S::load(row + w);
+    s += r * r;
+    for (int64_t h = 0; h < H; ++h) d[h] += S::load(K + h * W + w) * r;
+  }
+  square = S::sum(s);
+  for (int64_t h = 0; h < H; ++h) dots[h] = S::sum(d[h]);
+  for (; w < W; ++w) {
+    square += row[w] * row[w];
+    for (int64_t h = 0; h < H; ++h) dots[h] += K[h * W + w] * row[w];
+  }
+}
+
+// out (H, N): softmax_n(β_h cos(K[h], M[n])) for every key; cosine: scratch (N).
+template <typename T>
+void content_forward_heads(const T* M, int64_t N, int64_t W, const T* K, const T* beta,
+                           int64_t H, T eps, T* out) {
+  for (int64_t h0 = 0; h0 < H; h0 += kHeadGroup) {
+    const int64_t G = std::min(kHeadGroup, H - h0);
+    const T* Kg = K + h0 * W;
+    T kn[kHeadGroup], zmax[kHeadGroup], dots[kHeadGroup];
+    for (int64_t h = 0; h < G; ++h) {
+      kn[h] = key_norm(Kg + h * W, W, static_cast<const T*>(nullptr), eps);
+      zmax[h] = -std::numeric_limits<T>::infinity();
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      T sq;
+      row_dots(Kg, G, M + n * W, W, dots, sq);
+      const T norm = std::sqrt(sq);
+      for (int64_t h = 0; h < G; ++h) {
+        const T z = dots[h] / (kn[h] * norm + eps) * beta[h0 + h];
+        out[(h0 + h) * N + n] = z;
+        zmax[h] = std::max(zmax[h], z);
+      }
+    }
+    for (int64_t h = 0; h < G; ++h) {
+      T* o = out + (h0 + h) * N;
+      T total = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        o[n] = std::exp(o[n] - zmax[h]);
+        total += o[n];
+      }
+      for (int64_t n = 0; n < N; ++n) o[n] /= total;
+    }
+  }
+}
+
+// Backward of content_forward_heads: c, g (H, N); adds to gM (N, W), gK (H, W)
+// and gbeta (H).
+template <typename T>
+void content_backward_heads(const T* __restrict__ M, int64_t N, int64_t W,
+                            const T* __restrict__ K, const T* beta, int64_t H, T eps,
+                            const T* __restrict__ c, const T* __restrict__ g,
+                            T* __restrict__ gM, T* __restrict__ gK, T* gbeta,
+                            std::vector<T>& scratch) {
+  for (int64_t h0 = 0; h0 < H; h0 += kHeadGroup) {
+    const int64_t G = std::min(kHeadGroup, H - h0);
+    const T* Kg = K + h0 * W;
+    T* gKg = gK + h0 * W;
+    scratch.assign((G + 1) * N, T(0));
+    T* gdots = scratch.data();     // (G, N) dL/d(k_h·M[n])
+    T* rowscale = gdots + G * N;   // (N) Σ_h dL/d|M[n]| / |M[n]|
+    T kn[kHeadGroup], gc[kHeadGroup], gkn[kHeadGroup], dots[kHeadGroup];
+    for (int64_t h = 0; h < G; ++h) {
+      kn[h] = key_norm(Kg + h * W, W, static_cast<const T*>(nullptr), eps);
+      gkn[h] = 0;
+      gc[h] = 0;
+      const T* ch = c + (h0 + h) * N;
+      const T* gh = g + (h0 + h) * N;
+      for (int64_t n = 0; n < N; ++n) gc[h] += gh[n] * ch[n];
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      T sq;
+      row_dots(Kg, G, M + n * W, W, dots, sq);
+      const T norm = std::sqrt(sq);
+      T gnorm = 0;
+      for (int64_t h = 0; h < G; ++h) {
+        const int64_t hn = (h0 + h) * N + n;
+        const T denom = kn[h] * norm + eps;
+        const T cosv = dots[h] / denom;
+        const T gz = (g[hn] - gc[h]) * c[hn];  // softmax backward
+        gbeta[h0 + h] += gz * cosv;
+        const T gd = gz * beta[h0 + h] / denom;  // d/d dot
+        const T gden = -gd * cosv;               // d/d denom
+        gdots[h * N + n] = gd;
+        gnorm += gden * kn[h];
+        gkn[h] += gden * norm;
+      }
+      rowscale[n] = norm > T(0) ? gnorm / norm : T(0);
+    }
+    for (int64_t h = 0; h < G; ++h) {
+      const T kscale = kn[h] > T(0) ? gkn[h] / kn[h] : T(0);
+      for (int64_t w = 0; w < W; ++w) gKg[h * W + w] += Kg[h * W + w] * kscale;
+    }
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = M + n * W;
+      T* grow = gM + n * W;
+      const T rs = rowscale[n];
+#pragma omp simd
+      for (int64_t w = 0; w < W; ++w) grow[w] += row[w] * rs;
+      for (int64_t h = 0; h < G; ++h) {
+        const T gd = gdots[h * N + n];
+        const T* kh = Kg + h * W;
+        T* gkh = gKg + h * W;
+#pragma omp simd
+        for (int64_t w = 0; w < W; ++w) {
+          grow[w] += gd * kh[w];
+          gkh[w] += gd * row[w];
+        }
+      }
+    }
+  }
+}
+
 // ----------------------------------------------------------- link sharpness
 
 // S(d, s)_n = Σd · y_n^s / Σ_m y_m^s, y = max(d / max(d), tiny) (addressing.sharpen).
@@ -928,14 +1055,15 @@ std::vector<Tensor> access_forward(const Tensor& xi_in, const Tensor& memory_in,
         T* c = cr.data_ptr<T>() + b * R * N;
         T* w = wr.data_ptr<T>() + b * R * N;
         T* out = rv.data_ptr<T>() + b * R * W;
+        if (!key_masking) content_forward_heads(m, N, W, sq.kr, sq.br.data(), R, eps, c);
         for (int64_t r = 0; r < R; ++r) {
           if (link_sharpness) {
             sharpen_forward(f + r * N, N, sq.sf[r], fs + r * N);
             sharpen_forward(bk + r * N, N, sq.sb[r], bs + r * N);
           }
-          content_forward(m, N, W, sq.kr + r * W, sq.br[r],
-                          key_masking ? sq.mr.data() + r * W : nullptr, eps, c + r * N,
-                          scratch.data());
+          if (key_masking)
+            content_forward(m, N, W, sq.kr + r * W, sq.br[r], sq.mr.data() + r * W, eps,
+                            c + r * N, scratch.data());
           const T p0m = sq.modes[3 * r], p1m = sq.modes[3 * r + 1], p2m = sq.modes[3 * r + 2];
           T* wrow = w + r * N;
           for (int64_t n = 0; n < N; ++n)
@@ -1028,7 +1156,7 @@ std::vector<Tensor> access_backward_impl(
       std::vector<T> gf(R * N), gb(R * N), gfr(R * N), gbr(R * N), gcr(R * N), scratch;
       std::vector<T> ga_alloc(N), gcw(N), excl(N), su(N);
       DenseScratch<T> dense;
-      std::vector<T> gmr, gmw;
+      std::vector<T> gmr, gmw, gbetas(R);
       for (int64_t b = begin; b < end; ++b) {
         const T* x = xi.data_ptr<T>() + b * lay.S;
         sq.fill(x, lay, floor);
@@ -1057,30 +1185,39 @@ std::vector<Tensor> access_backward_impl(
           gmw.assign(W, T(0));
         }
 
-        // reads r = w^r M_t
+        // reads r = w^r M_t: per row of M_t, all heads from one load of it
         const T* gr = grv.data_ptr<T>() + b * R * W;
-        for (int64_t r = 0; r < R; ++r) {
-          const T* g = gr + r * W;
+        for (int64_t r0 = 0; r0 < R; r0 += kHeadGroup) {
+          using S = Simd<T>;
+          using V = typename S::vec;
+          constexpr int64_t VL = S::lanes;
+          const int64_t G = std::min(kHeadGroup, R - r0);
+          const T* g = gr + r0 * W;
           for (int64_t n = 0; n < N; ++n) {
             const T* mrow = m + n * W;
             T* gmrow = gMacc.data() + n * W;
-            const T wn = w[r * N + n];
-            using S = Simd<T>;
-            constexpr int64_t VL = S::lanes;
-            typename S::vec vacc{};
-            const typename S::vec vwn = S::splat(wn);
-            int64_t c = 0;
-            for (; c + VL <= W; c += VL) {
-              const typename S::vec gv = S::load(g + c);
-              vacc += gv * S::load(mrow + c);
-              S::store(gmrow + c, S::load(gmrow + c) + vwn * gv);
+            V vacc[kHeadGroup] = {}, vwn[kHeadGroup];
+            for (int64_t h = 0; h < G; ++h) vwn[h] = S::splat(w[(r0 + h) * N + n]);
+            int64_t cc = 0;
+            for (; cc + VL <= W; cc += VL) {
+              const V mv = S::load(mrow + cc);
+              V gm = S::load(gmrow + cc);
+              for (int64_t h = 0; h < G; ++h) {
+                const V gv = S::load(g + h * W + cc);
+                vacc[h] += gv * mv;
+                gm += vwn[h] * gv;
+              }
+              S::store(gmrow + cc, gm);
             }
-            T acc = S::sum(vacc);
-            for (; c < W; ++c) {
-              acc += g[c] * mrow[c];
-              gmrow[c] += wn * g[c];
+            for (int64_t h = 0; h < G; ++h) {
+              T acc = S::sum(vacc[h]);
+              const T wn = w[(r0 + h) * N + n];
+              for (int64_t k = cc; k < W; ++k) {
+                acc += g[h * W + k] * mrow[k];
+                gmrow[k] += wn * g[h * W + k];
+              }
+              gwracc[(r0 + h) * N + n] += acc;
             }
-            gwracc[r * N + n] += acc;
           }
         }
         // read weighting w^r = π0 b + π1 c^r + π2 f
@@ -1105,13 +1242,20 @@ std::vector<Tensor> access_backward_impl(
           gx[lay.modes + 3 * r + 2] += pi[2] * (g2 - dot);
         }
         // read content on M_t
-        for (int64_t r = 0; r < R; ++r) {
-          T gbeta = 0;
-          content_backward(m, N, W, sq.kr + r * W, sq.br[r],
-                           key_masking ? sq.mr.data() + r * W : nullptr, eps, c + r * N,
-                           gcr.data() + r * N, gMacc.data(), gx + lay.kr + r * W, gbeta,
-                           key_masking ? gmr.data() + r * W : nullptr, scratch);
-          gx[lay.br + r] += gbeta * oneplus_grad(x[lay.br + r]);
+        if (key_masking) {
+          for (int64_t r = 0; r < R; ++r) {
+            T gbeta = 0;
+            content_backward(m, N, W, sq.kr + r * W, sq.br[r], sq.mr.data() + r * W, eps,
+                             c + r * N, gcr.data() + r * N, gMacc.data(), gx + lay.kr + r * W,
+                             gbeta, gmr.data() + r * W, scratch);
+            gx[lay.br + r] += gbeta * oneplus_grad(x[lay.br + r]);
+          }
+        } else {
+          std::fill(gbetas.begin(), gbetas.end(), T(0));
+          content_backward_heads(m, N, W, sq.kr, sq.br.data(), R, eps, c, gcr.data(),
+                                 gMacc.data(), gx + lay.kr, gbetas.data(), scratch);
+          for (int64_t r = 0; r < R; ++r)
+            gx[lay.br + r] += gbetas[r] * oneplus_grad(x[lay.br + r]);
         }
         // link sharpness
         const T* f = fwd.data_ptr<T>() + b * R * N;
