@@ -316,15 +316,16 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # Inference also ends its episodes with three recall blocks (the auxiliary recall loss):
 # from the same weights on lesson 1, 61k examples later 3 % of episodes were right
 # without them and 58 % with them (docs/results.md), and lowers its learning rate on a
-# plateau of its checks (25,600 episodes, eight checks, without a better one): each
+# plateau of its checks (12,800 episodes, four checks, without a better one): each
 # lowering by hand or by this rule lifted a plateau of its checks (lesson 1 from scratch,
-# two seeds: passed 3,200 episodes and 28,800 after the drop; lesson 7 of the campaign).
+# two seeds: passed at 99,200 and 115,200 examples, against 131,200 and 166,400 with a
+# patience of 25,600; lesson 7 of the campaign).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
 # paper's loss with the same queries stayed at 52.5 % after 94k examples; results.md).
 _CPU_LN_TASK: dict[str, dict[str, Any]] = {
-    "inference": dict(aux_recall=3, lr_patience=25_600),
+    "inference": dict(aux_recall=3, lr_patience=12_800),
     "shortest-path": dict(move_loss="triple", real_choice=True, pass_rule="exact"),
 }
 

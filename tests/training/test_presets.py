@@ -48,7 +48,7 @@ def test_default_preset_is_cpu_with_the_measured_levers():
                "shortest-path": {"move_loss", "real_choice", "pass_rule"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
-        assert c.lr_patience == (25_600 if task == "inference" else 0)
+        assert c.lr_patience == (12_800 if task == "inference" else 0)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
