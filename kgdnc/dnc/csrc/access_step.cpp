@@ -414,7 +414,7 @@ inline void row_dots(const T* K, int64_t H, const T* row, int64_t W, T* dots, T&
   }
 }
 
-// out (H, N): softmax_n(β_h cos(K[h], M[n])) for every key; cosine: scratch (N).
+// out (H, N): softmax_n(β_h cos(K[h], M[n])) for every key.
 template <typename T>
 void content_forward_heads(const T* M, int64_t N, int64_t W, const T* K, const T* beta,
                            int64_t H, T eps, T* out) {
