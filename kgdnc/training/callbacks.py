@@ -118,10 +118,12 @@ class CurriculumCallback(Callback):
         newly_completed = self.curriculum.completed and not was_completed
         step_accuracy = result.get("step_accuracy")
         examples = int(getattr(pl_module, "examples_seen", 0))
-        lowered = self.schedule is not None and self.schedule.update(
+        before = self.schedule.lr if self.schedule is not None else None
+        changed = self.schedule is not None and self.schedule.update(
             accuracy, examples, advanced or newly_completed
         )
-        if lowered:
+        lowered = changed and self.schedule.lr < before  # type: ignore[union-attr,operator]
+        if changed:
             for optimizer in trainer.optimizers:
                 for group in optimizer.param_groups:
                     group["lr"] = self.schedule.lr  # type: ignore[union-attr]
@@ -141,6 +143,7 @@ class CurriculumCallback(Callback):
             "wall_time_s": round(self.wall_time_s, 1),
             "lr": _current_lr(trainer),
             "lr_lowered": bool(lowered),
+            "lr_restored": bool(changed and not lowered),
         }
         self.history.append(record)
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
@@ -252,6 +255,7 @@ class CheckReporter(_AfterCheck):
             + (f" | loss {loss:.3f}" if loss is not None else "")
             + f" | {_clock(record['wall_time_s'])}"
             + (f" | lr lowered to {record['lr']:.2g}" if record.get("lr_lowered") else "")
+            + (f" | lr restored to {record['lr']:.2g}" if record.get("lr_restored") else "")
             + (" | PASSED" if record["passed"] else "")
         )
         print(line, flush=True)

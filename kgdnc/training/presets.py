@@ -87,6 +87,8 @@ class TrainConfig:
             (:class:`~kgdnc.training.schedule.PlateauSchedule`); 0 keeps it fixed.
         lr_decay: factor of each such drop.
         lr_min: the lowest rate the drops may reach.
+        lr_restart: with ``lr_patience``, a passed lesson returns the rate to
+            ``lr``, so each new lesson starts at the full rate.
         momentum: RMSProp momentum.
         rmsprop_decay: RMSProp smoothing constant (``alpha`` in torch).
         grad_clip: global gradient-norm clip (0 disables).
@@ -162,6 +164,7 @@ class TrainConfig:
     lr_patience: int = 0
     lr_decay: float = 0.3
     lr_min: float = 1e-5
+    lr_restart: bool = False
     momentum: float = 0.9
     rmsprop_decay: float = 0.95
     grad_clip: float = 10.0

@@ -5,7 +5,9 @@ many checks, where a lower rate lets them through (the campaign lowered it by ha
 twice). :class:`PlateauSchedule` does that at a fixed rule: after each check, if
 the lesson's best check has not improved by ``min_delta`` for ``patience``
 training episodes, the rate is multiplied by ``decay``, never below ``floor``. A
-passed lesson starts a new best; the rate stays where it is.
+passed lesson starts a new best; the rate stays where it is, or, with ``restart``,
+returns to the configuration's rate, so that each new lesson is first learned at
+the full rate (``--lr-restart``).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ class PlateauSchedule:
         min_delta: the gain over the lesson's best that counts as better (one
             point: about three standard deviations of an inference check of
             3,200 episodes near 88 %, so noise rarely makes a new best).
+        restart: a passed lesson returns the rate to ``lr``.
     """
 
     def __init__(
-        self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.01
+        self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.01,
+        restart: bool = False,
     ) -> None:
         if patience < 1:
             raise ValueError(f"patience must be at least 1 episode, got {patience}")
@@ -42,14 +46,19 @@ class PlateauSchedule:
         self.decay = float(decay)
         self.floor = float(floor)
         self.min_delta = float(min_delta)
+        self.restart = bool(restart)
         self.best = -math.inf
         self.since = 0  # episodes seen at the best check or the last drop
 
     def update(self, accuracy: float, episodes: int, passed: bool) -> bool:
         """Record one check (its accuracy, the run's episodes so far, whether it
-        passed the lesson). Returns True when the rate was lowered."""
+        passed the lesson). Returns True when the rate changed: lowered on a
+        plateau, or restored to ``base`` at a pass with ``restart``."""
         if passed:
             self.best, self.since = -math.inf, episodes
+            if self.restart and self.lr != self.base:
+                self.lr = self.base
+                return True
             return False
         if accuracy >= self.best + self.min_delta:
             self.best, self.since = accuracy, episodes

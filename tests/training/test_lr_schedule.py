@@ -45,6 +45,18 @@ def test_a_passed_lesson_starts_a_new_best_and_keeps_the_rate():
     assert s.update(0.20, 30, passed=False)
 
 
+def test_with_restart_a_passed_lesson_returns_to_the_configured_rate():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, restart=True)
+    s.update(0.95, 0, passed=False)
+    assert s.update(0.90, 10, passed=False)
+    assert s.lr == pytest.approx(5e-4)
+    assert s.update(0.91, 15, passed=True)  # a change: restored
+    assert s.lr == pytest.approx(1e-3)
+    assert not s.update(0.20, 20, passed=False)  # the new lesson's first best
+    assert not s.update(0.95, 25, passed=True)  # already at the configured rate
+    assert s.lr == pytest.approx(1e-3)
+
+
 def test_state_round_trip_and_a_new_rate_on_resume_starts_afresh():
     s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5)
     s.update(0.5, 0, passed=False)
@@ -97,6 +109,27 @@ def test_a_run_lowers_its_rate_on_a_plateau_and_resumes_at_the_lowered_rate(tiny
     third = tiny_run(out=out, resume=True, max_steps=30, overrides=(("lr", 2e-3),))
     assert [h["lr"] for h in third.history[-2:]] == [pytest.approx(2e-3)] * 2
     assert checkpoint_meta(read_checkpoint(out / "last.ckpt"))["train_config"]["lr_patience"] == 16
+
+
+def test_a_resumed_run_with_restart_returns_to_its_rate_when_a_lesson_passes(
+    tiny_run, tmp_path
+):
+    out = tmp_path / "run"
+    first = tiny_run(
+        "traversal", out=out, max_steps=24,
+        overrides=(("threshold", 1.01), ("lr_patience", 16), ("lr_decay", 0.5),
+                   ("lr_min", 1e-4)),
+    )
+    assert first.history[-1]["lr"] < 1e-3
+    # every check passes now: the first pass restores the configured rate
+    second = tiny_run(out=out, resume=True, max_steps=28,
+                      overrides=(("threshold", 0.0), ("lr_restart", True)))
+    new = second.history[len(first.history):]
+    assert new[0]["passed"] and new[0]["lr_restored"] and not new[0]["lr_lowered"]
+    assert [h["lr"] for h in new] == [pytest.approx(1e-3)] * len(new)
+    ckpt = read_checkpoint(out / "last.ckpt")
+    assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(1e-3)
+    assert checkpoint_meta(ckpt)["train_config"]["lr_restart"] is True
 
 
 def test_without_patience_the_rate_stays_fixed(tiny_run, tmp_path):
