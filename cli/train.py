@@ -151,6 +151,12 @@ def train(
         typer.Option(help="Shortest path: further queries per training episode, scored "
                      "(loss only) on their first move (default 0; may change on --resume)."),
     ] = None,
+    plan_targets: Annotated[
+        bool | None,
+        typer.Option(help="Shortest path: score the planning steps (loss only) on a "
+                     "shortest path's triples, from the destination backwards (default "
+                     "off; may change on --resume)."),
+    ] = None,
     real_choice: Annotated[
         bool | None,
         typer.Option(help="Shortest path: only queries whose source has a wrong first "
@@ -187,6 +193,7 @@ def train(
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
         planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,
+        plan_targets=plan_targets,
         real_choice=real_choice, move_loss=move_loss, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
         key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,

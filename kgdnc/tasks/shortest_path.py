@@ -41,6 +41,7 @@ __all__ = [
     "PLANNING_STEPS",
     "Blocks",
     "ShortestPathEpisode",
+    "backward_plan",
     "ShortestPathRollout",
     "candidate_log_probs",
     "choose_next",
@@ -438,6 +439,29 @@ def first_move_queries(
         targets.append(torch.tensor(
             [distance.get(v) == distance[start] - 1 for _, _, v in triples], dtype=torch.bool))
     return Blocks(_inputs(b), answers, digits, targets)
+
+
+def backward_plan(episode: ShortestPathEpisode) -> tuple[Tensor, list[Tensor]]:
+    """Targets of the plan loss (a lever): a shortest path named during planning,
+    from the destination backwards, as a backward search finds it.
+
+    Returns the description's triples as digits (C, 9) and, for each planning step
+    k = 1 … L (L the shortest length), a (C,) mask True on the triples that are
+    the k-th last triple of some shortest path: ``(u, e, v)`` with ``u`` at
+    L − k edges from the source and ``v`` at k − 1 edges from the destination
+    (k = 1: the triples into the destination that end a shortest path).
+    """
+    triples = graph_triples(episode.graph)
+    digits = (torch.stack([triple_digits(t) for t in triples]) if triples
+              else torch.zeros(0, N_DIGITS, dtype=torch.long))
+    from_start = nx.single_source_shortest_path_length(episode.graph, episode.start)
+    length = episode.shortest_length
+    targets = [
+        torch.tensor([from_start.get(u) == length - k and episode.distance(v) == k - 1
+                      for u, _, v in triples], dtype=torch.bool)
+        for k in range(1, length + 1)
+    ]
+    return digits, targets
 
 
 def _inputs(builder: EpisodeBuilder) -> Tensor:

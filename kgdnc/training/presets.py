@@ -122,6 +122,11 @@ class TrainConfig:
             its answer (and recall blocks), each laid out as the episode's own
             query and planning and scored, loss only, on its first move (the
             move where a plan shows). 0 (the paper's) adds none.
+        plan_targets: shortest path: the planning steps' outputs are scored, loss
+            only, on the description's triples, step k's targets the k-th last
+            triples of a shortest path (the path named from the destination
+            backwards, as a backward search finds it: a lever). False is the
+            paper's.
         real_choice: shortest path: only queries whose source has a first move
             that does not begin a shortest path, in training and in checks (a
             lever: without it the early lessons pass with no plan). False is the
@@ -176,6 +181,7 @@ class TrainConfig:
     planning_steps: int | None = None
     aux_recall: int = 0
     aux_queries: int = 0
+    plan_targets: bool = False
     real_choice: bool = False
     move_loss: str = "candidates"
     threshold: float | None = None
@@ -216,6 +222,11 @@ class TrainConfig:
             raise UserError(
                 f"aux_queries (--aux-queries) is for shortest path only, not {self.task}; "
                 "drop it or set it to 0"
+            )
+        if self.plan_targets and self.task != "shortest-path":
+            raise UserError(
+                f"plan_targets (--plan-targets) is for shortest path only, not {self.task}; "
+                "drop it"
             )
         if self.move_loss != "candidates" and self.task != "shortest-path":
             raise UserError(

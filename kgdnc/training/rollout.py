@@ -13,7 +13,8 @@ In training, loss-only blocks may follow the answer (:func:`block_loss`), their
 loss added to the episode's, never scored: ``aux_recall`` backward look-ups
 ``(_, _, d)`` (:func:`~kgdnc.tasks.shortest_path.predecessor_recall`), then
 ``aux_queries`` further queries scored on their first move
-(:func:`~kgdnc.tasks.shortest_path.first_move_queries`).
+(:func:`~kgdnc.tasks.shortest_path.first_move_queries`). With ``plan_targets``
+the planning steps' own outputs carry loss too (:func:`plan_loss`).
 
 Metrics: an episode is right when the greedy walk reaches the destination in
 exactly the shortest path's number of steps (with ``slack`` 1, the Methods'
@@ -36,6 +37,7 @@ from kgdnc.tasks.shortest_path import (
     Blocks,
     ShortestPathEpisode,
     ShortestPathRollout,
+    backward_plan,
     candidate_log_probs,
     first_move_queries,
     optimal_nll,
@@ -44,7 +46,7 @@ from kgdnc.tasks.shortest_path import (
 from kgdnc.training.losses import Scores, StepResult
 from kgdnc.training.presets import TrainConfig
 
-__all__ = ["Played", "block_loss", "play", "rollout"]
+__all__ = ["Played", "block_loss", "plan_loss", "play", "rollout"]
 
 Forward = Callable[[Tensor, Any], tuple[Tensor, Any]]  # (x (B, T, 92), state) -> (y, state)
 
@@ -57,12 +59,14 @@ class Played(NamedTuple):
         right: (B, S) the network's own choice began a shortest path.
         answered: (B, S) steps that carried a loss (an optimal candidate existed).
         state: the network's state after the last step.
+        prefix: (B, T, 92) the outputs of the prefix steps.
     """
 
     losses: Tensor
     right: Tensor
     answered: Tensor
     state: Any
+    prefix: Tensor | None = None
 
 
 def play(
@@ -93,7 +97,7 @@ def play(
             digit softmaxes, not renormalised: a lever).
     """
     b = roll.batch_size
-    _, state = forward(roll.prefix.inputs.to(device), state)
+    prefix, state = forward(roll.prefix.inputs.to(device), state)
     losses = torch.zeros(b, device=device)
     step_right: list[Tensor] = []
     step_mask: list[Tensor] = []
@@ -114,9 +118,49 @@ def play(
         step_mask.append(trainable.cpu())
         roll.advance(choice.cpu())
     if step_right:
-        return Played(losses, torch.stack(step_right, 1), torch.stack(step_mask, 1), state)
+        return Played(losses, torch.stack(step_right, 1), torch.stack(step_mask, 1), state,
+                      prefix)
     none = torch.zeros(b, 0, dtype=torch.bool)
-    return Played(losses, none, none, state)
+    return Played(losses, none, none, state, prefix)
+
+
+def plan_loss(
+    prefix: Tensor, episodes: list[ShortestPathEpisode], planning_steps: int,
+    device: Any = "cpu", move_loss: str = "candidates",
+) -> Tensor:
+    """The plan loss (a lever): planning step k of each episode is scored on the
+    description's triples, its targets the k-th last triples of a shortest path
+    (:func:`~kgdnc.tasks.shortest_path.backward_plan`), for k up to the episode's
+    shortest length (and the planning steps); loss only, never accuracy.
+
+    Args:
+        prefix: (B, T, 92) the prefix outputs; the prefixes are padded on the left,
+            so the last ``planning_steps`` steps are every episode's planning.
+        move_loss: as in :func:`play`.
+
+    Returns:
+        (B,) the summed ``-log Σ p`` over each episode's scored planning steps.
+    """
+    losses = torch.zeros(len(episodes), device=device)
+    if planning_steps < 1:
+        return losses
+    plans = [backward_plan(e) for e in episodes]
+    c = max(1, max(digits.shape[0] for digits, _ in plans))
+    digits = torch.zeros(len(episodes), c, N_DIGITS, dtype=torch.long)
+    mask = torch.zeros(len(episodes), c, dtype=torch.bool)
+    for i, (d, _) in enumerate(plans):
+        digits[i, : d.shape[0]], mask[i, : d.shape[0]] = d, True
+    digits, mask = digits.to(device), mask.to(device)
+    first = prefix.shape[1] - planning_steps
+    for k in range(1, min(planning_steps, max(len(t) for _, t in plans)) + 1):
+        targets = torch.zeros(len(episodes), c, dtype=torch.bool)
+        for i, (_, t) in enumerate(plans):
+            if k <= len(t):
+                targets[i, : t[k - 1].shape[0]] = t[k - 1]
+        logp = candidate_log_probs(prefix[:, first + k - 1], digits, mask,
+                                   renormalise=move_loss == "candidates")
+        losses = losses + optimal_nll(logp, targets.to(device))
+    return losses
 
 
 def block_loss(
@@ -197,6 +241,9 @@ def rollout(
     state = module.network.initial_state(roll.batch_size, module.memory_size_for(steps))
     played = play(roll, module.network, state, module.device, move_loss=config.move_loss)
     losses, state = played.losses, played.state
+    if explore and config.plan_targets:
+        losses = losses + plan_loss(played.prefix, episodes, planning, module.device,
+                                    move_loss=config.move_loss)
     for drawn in (
         [predecessor_recall(e, recall, rng) for e in episodes] if recall else None,
         [first_move_queries(e, queries, rng, planning) for e in episodes] if queries else None,

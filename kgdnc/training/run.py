@@ -148,7 +148,7 @@ RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "batch_size", "check_every",
     "check_mode", "eval_episodes", "pass_rule", "threshold", "replay", "curriculum_mix",
     "num_workers", "grad_clip", "dagger_beta", "planning_steps", "aux_recall", "aux_queries",
-    "real_choice", "move_loss", "fused", "link_sparsity",
+    "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
 })
 
 
