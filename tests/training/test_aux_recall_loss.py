@@ -183,12 +183,14 @@ def _run_both(module, plain, explore):
     return results
 
 
-@pytest.mark.parametrize("option", ["aux_recall", "aux_queries"])
-def test_shortest_path_blocks_add_loss_in_training_only(option):
-    module, plain = _twins(**{option: 2})
+@pytest.mark.parametrize("option, value",
+                         [("aux_recall", 2), ("aux_queries", 2), ("plan_targets", True)])
+def test_shortest_path_blocks_add_loss_in_training_only(option, value):
+    module, plain = _twins(**{option: value})
     for explore in (True, False):
         with_blocks, without = _run_both(module, plain, explore)
-        # the walks are the same: the blocks come after the answer
+        # the walks are the same: the blocks come after the answer, and the plan
+        # loss only reads the planning steps' outputs
         assert torch.equal(with_blocks.scores.step_correct, without.scores.step_correct)
         assert torch.equal(with_blocks.scores.episode_correct, without.scores.episode_correct)
         if explore:

@@ -82,29 +82,6 @@ def test_plan_loss_is_each_planning_step_nll_on_its_targets(move_loss):
             assert want > 0
 
 
-def test_plan_targets_add_loss_in_training_only_and_reach_every_weight():
-    module = _module(plan_targets=True)
-    plain = _module()
-    plain.network.load_state_dict(module.network.state_dict())
-    for explore in (True, False):
-        results = []
-        for m in (module, plain):
-            m._rng = random.Random(7)
-            with torch.no_grad():
-                results.append(m.run_batch(_episodes(), explore=explore))
-        with_plan, without = results
-        # the walks are the same: the plan loss only reads the planning outputs
-        assert torch.equal(with_plan.scores.step_correct, without.scores.step_correct)
-        assert torch.equal(with_plan.scores.episode_correct, without.scores.episode_correct)
-        if explore:
-            assert float(with_plan.loss) > float(without.loss) + 1e-3
-        else:
-            assert float(with_plan.loss) == pytest.approx(float(without.loss))
-    module._rng = random.Random(7)
-    module.run_batch(_episodes(), explore=True).loss.backward()
-    assert all(p.grad is not None for p in module.network.parameters() if p.requires_grad)
-
-
 @pytest.mark.parametrize("task", ["traversal", "inference", "copy"])
 def test_plan_targets_are_for_shortest_path_only(task):
     with pytest.raises(UserError, match="plan_targets \\(--plan-targets\\) is for shortest path"):
