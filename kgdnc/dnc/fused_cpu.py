@@ -37,7 +37,7 @@ import torch
 from torch import Tensor
 
 from kgdnc.dnc.config import DNCConfig
-from kgdnc.dnc.state import AccessState, DenseLinks, Links, SparseLinks
+from kgdnc.dnc.state import AccessState, ControllerState, DenseLinks, Links, SparseLinks
 
 SOURCE = Path(__file__).with_name("csrc") / "access_step.cpp"
 
@@ -287,3 +287,61 @@ def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState
         memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p, links=out_links,
         read_vectors=rv,
     )
+
+
+def unroll(
+    gates_x: Tensor, xi_bias: Tensor, controller: ControllerState, access: AccessState,
+    norm_h: tuple[Tensor, Tensor] | None, norm_xi: tuple[Tensor, Tensor] | None,
+    weights: tuple[Tensor, Tensor, Tensor], config: DNCConfig, eps: float = 1e-5,
+) -> tuple[Tensor, Tensor, Tensor, ControllerState, AccessState]:
+    """All T steps of a one-layer LSTM controller and the fused access step, as one
+    C++ operation with one autograd node.
+
+    Each step is ``controller_step`` followed by ``access_step``, the same C++
+    code; the backward runs the steps' backward in reverse inside the node, with
+    no Python and no autograd engine between them.
+
+    Args:
+        gates_x: (T, B, 4H) every step's x-projection and bias.
+        xi_bias: (T, B, S) every step's interface bias.
+        controller: the LSTM state before the first step (h, c: (1, B, H)).
+        access: the access state before the first step.
+        norm_h, norm_xi, weights: as for ``controller_step``.
+        config: sizes and options (``lstm_grad_clip``, ``controller_clip``, access options).
+
+    Returns:
+        hn (T, B, H) the controller outputs; reads (T+1, B, R·W) r_0 .. r_T;
+        h (T+1, B, H) the raw h_0 .. h_T (not differentiable: for the deferred
+        weight gradients); the controller and access states after the last step.
+    """
+    if not available():
+        raise RuntimeError("the fused memory step is not available (see the warning above)")
+    empty = gates_x.new_empty(0)
+    layer_norm = norm_h is not None
+    if layer_norm != (norm_xi is not None):
+        raise ValueError("fused unroll: layer norm on both h and ξ, or on neither")
+    g_h, b_h = norm_h if norm_h is not None else (empty, empty)
+    g_i, b_i = norm_xi if norm_xi is not None else (empty, empty)
+    links = access.links
+    if isinstance(links, SparseLinks):
+        tensor, index = links.values, links.index
+    else:
+        tensor, index = links.link, None
+    lstm_clip, clip = config.lstm_grad_clip, config.controller_clip
+    hn, reads, hs, h, c, m, wr, ww, u, p, new_links, new_index, rv = (
+        torch.ops.kgdnc_fused.unroll(
+            gates_x, xi_bias, g_h, b_h, g_i, b_i, controller.h[0], controller.c[0],
+            access.memory, access.read_weights, access.write_weights, access.usage,
+            access.precedence, tensor, index, access.read_vectors, *weights, layer_norm,
+            -1.0 if lstm_clip is None else float(lstm_clip),
+            -1.0 if clip is None else float(clip), eps, *_options(config),
+        )
+    )
+    out_links: Links = (
+        SparseLinks(new_links, new_index) if index is not None else DenseLinks(new_links)
+    )
+    state = AccessState(
+        memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p, links=out_links,
+        read_vectors=rv,
+    )
+    return hn, reads, hs, ControllerState(h.unsqueeze(0), c.unsqueeze(0)), state

@@ -52,7 +52,8 @@ class MemoryTrace(NamedTuple):
 class _StepInputs:
     """The per-step inputs of the controller's weight products, kept (detached) during
     the unroll for :class:`_DeferredWeightGrads`: r_{t-1}, each layer's h^l_{t-1} and
-    h^{l-1}_t, and the interface layer's input."""
+    h^{l-1}_t, and the interface layer's input; each list holds (steps, B, ·) pieces in
+    time order (one per step, or one for the whole unroll)."""
 
     def __init__(self, batch_size: int, n_layers: int) -> None:
         self.batch_size = batch_size
@@ -102,7 +103,8 @@ class _DeferredWeightGrads(torch.autograd.Function):
         gates = width // n_layers
 
         def product(d: Tensor, kept: list[Tensor]) -> Tensor:
-            return d.t().mm(torch.stack(kept).reshape(steps * b, -1))
+            rows = kept[0] if len(kept) == 1 else torch.cat(kept)
+            return d.t().mm(rows.reshape(steps * b, -1))
 
         layer = [d_a[:, k * gates:(k + 1) * gates] for k in range(n_layers)]
         grad_x = d_a.mm(weight_x).view(steps, b, -1) if ctx.needs_input_grad[1] else None
@@ -148,12 +150,15 @@ class DNC(nn.Module):
     ``interface`` module do not fire.) With the fused step, a one-layer LSTM
     controller then runs its whole step (products, cell, layer norms, clip) as one
     C++ operation (``fused_cpu.controller_step``; ``fuse_controller = False``: the
-    PyTorch operations).
+    PyTorch operations), and, unless a trace is recorded, all its steps as one
+    (``fused_cpu.unroll``: the same per-step C++ code in one autograd node;
+    ``fuse_unroll = False``: one node per step).
     """
 
     DEFER_MIN_STEPS = 8
     defer_weight_grads = True
     fuse_controller = True
+    fuse_unroll = True
 
     def __init__(self, config: DNCConfig) -> None:
         super().__init__()
@@ -282,7 +287,7 @@ class DNC(nn.Module):
         weight_r_t, weights_below_t, weights_h_t = weights
         gates_all = torch.addmm(gates_x, reads_prev, weight_r_t)
         if kept is not None:
-            kept.reads.append(reads_prev.detach())
+            kept.reads.append(reads_prev.detach().unsqueeze(0))
         lstm = cfg.controller == "lstm"
         width = 4 * hsize if lstm else hsize
         hs: list[Tensor] = []
@@ -293,14 +298,14 @@ class DNC(nn.Module):
             if below is not None and weights_below_t:
                 pre = torch.addmm(pre, below, weights_below_t[layer - 1])
                 if kept is not None:
-                    kept.below[layer].append(below.detach())
+                    kept.below[layer].append(below.detach().unsqueeze(0))
             if not weights_h_t:
                 below = torch.tanh(pre)
                 hs.append(below)
                 continue
             pre = torch.addmm(pre, ctrl.h[layer], weights_h_t[layer])
             if kept is not None:
-                kept.recur[layer].append(ctrl.h[layer].detach())
+                kept.recur[layer].append(ctrl.h[layer].detach().unsqueeze(0))
             if cfg.lstm_grad_clip is not None and pre.requires_grad:
                 clip = cfg.lstm_grad_clip
                 pre.register_hook(lambda grad, c=clip: grad.clamp(-c, c))
@@ -330,6 +335,16 @@ class DNC(nn.Module):
         per_layer = h.view(b, cfg.num_layers, cfg.hidden_size)
         normed = F.layer_norm(per_layer, (cfg.hidden_size,))
         return torch.addcmul(self.norm_h_bias, normed, self.norm_h_weight).view(b, -1)
+
+    def _output(self, hs: Tensor, reads: Tensor) -> Tensor:
+        """y_t = v_t + W_r r_t from h_t (B, T, L·H) and r_t (B, T, R·W)."""
+        cfg = self.config
+        if cfg.bypass_dropout > 0.0 and self.training:
+            hs = F.dropout(hs, cfg.bypass_dropout, training=True)  # the bypass path only
+        v = self.output_v(hs)  # (B, T, O) [v_t]
+        if cfg.controller_clip is not None:
+            v = v.clamp(-cfg.controller_clip, cfg.controller_clip)
+        return v + self.output_r(reads)
 
     def _unroll(
         self, x: Tensor, state: DNCState | None, record: bool
@@ -373,7 +388,8 @@ class DNC(nn.Module):
                  and (kept is not None or not torch.is_grad_enabled()))
         if whole:
             if kept is None:  # no gradients at all: the weights as they are
-                xi_bias = [self.interface.bias.expand(b, -1)] * steps
+                xi_biases = self.interface.bias.expand(steps, b, -1)
+                xi_bias = xi_biases.unbind(0)
                 weight_i_t = self.interface.weight.t()
             whole_weights = (weights[0], weights[2][0], weight_i_t)
             norm_h = norm_xi = None
@@ -381,6 +397,16 @@ class DNC(nn.Module):
                 assert self.norm_h_weight is not None and self.norm_h_bias is not None
                 norm_h = (self.norm_h_weight.view(-1), self.norm_h_bias.view(-1))
                 norm_xi = (self.norm_interface.weight, self.norm_interface.bias)
+            if self.fuse_unroll and not record and steps > 0:
+                # all steps as one C++ operation
+                hn, reads_all, h_all, ctrl, access = fused_cpu.unroll(
+                    gates_x_all, xi_biases, ctrl, access, norm_h, norm_xi, whole_weights, cfg)
+                if kept is not None:
+                    kept.reads.append(reads_all[:-1].detach())
+                    kept.recur[0].append(h_all[:-1])
+                    kept.interface.append(hn.detach())
+                y = self._output(hn.transpose(0, 1), reads_all[1:].transpose(0, 1))
+                return y, DNCState(ctrl, access), None
         outputs: list[Tensor] = []
         reads: list[Tensor] = []
         records: list[tuple[Tensor, ...]] = []
@@ -388,20 +414,20 @@ class DNC(nn.Module):
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
             if whole:
                 if kept is not None:
-                    kept.reads.append(reads_prev.detach())
-                    kept.recur[0].append(ctrl.h[0].detach())
+                    kept.reads.append(reads_prev.detach().unsqueeze(0))
+                    kept.recur[0].append(ctrl.h[0].detach().unsqueeze(0))
                 h_raw, c, h, xi = fused_cpu.controller_step(
                     gates_x[t], reads_prev, ctrl.h[0], ctrl.c[0], norm_h, xi_bias[t], norm_xi,
                     whole_weights, cfg.lstm_grad_clip, clip)
                 ctrl = ControllerState(h_raw.unsqueeze(0), c.unsqueeze(0))
                 if kept is not None:
-                    kept.interface.append(h.detach())
+                    kept.interface.append(h.detach().unsqueeze(0))
             else:
                 h, ctrl = self._controller_step(gates_x[t], reads_prev, ctrl, weights, cell, kept)
                 if self.norm_interface is not None:
                     h = self._normalise_h(h)  # LN(h_t); the recurrence keeps the raw h
                 if kept is not None:
-                    kept.interface.append(h.detach())
+                    kept.interface.append(h.detach().unsqueeze(0))
                     xi = torch.addmm(xi_bias[t], h, weight_i_t)  # (B, S) [ξ_t]
                 else:
                     xi = self.interface(h)  # (B, S) [ξ_t]
@@ -432,13 +458,7 @@ class DNC(nn.Module):
                 )
         if steps == 0:
             return x.new_zeros(b, 0, cfg.output_size), DNCState(ctrl, access), None
-        hs = torch.stack(outputs, dim=1)  # (B, T, L·H) [h_t]
-        if cfg.bypass_dropout > 0.0 and self.training:
-            hs = F.dropout(hs, cfg.bypass_dropout, training=True)  # the bypass path only
-        v = self.output_v(hs)  # (B, T, O) [v_t]
-        if clip is not None:
-            v = v.clamp(-clip, clip)
-        y = v + self.output_r(torch.stack(reads, dim=1))  # y_t = v_t + W_r r_t
+        y = self._output(torch.stack(outputs, dim=1), torch.stack(reads, dim=1))
         trace = None
         if record:
             columns = zip(*records, strict=True)

@@ -112,17 +112,23 @@ def built() -> None:
 
 @pytest.mark.parametrize("layer_norm", [False, True])
 @pytest.mark.parametrize("clips", [(None, None), (1e-3, 0.3)])
+@pytest.mark.parametrize("node", ["ControllerStepFunction", "UnrollFunction"])
 def test_whole_controller_step_equals_the_eager_step(
-    built: None, layer_norm: bool, clips: tuple[float | None, float | None]
+    built: None, layer_norm: bool, clips: tuple[float | None, float | None], node: str
 ) -> None:
+    """One C++ node per step (``fuse_unroll = False``), or one for the whole unroll."""
     lstm_clip, clip = clips
     x = torch.randn(3, 12, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     results = []
     for fused in ("off", "auto"):
         model = _model(layer_norm=layer_norm, fused=fused, lstm_grad_clip=lstm_clip,
                        controller_clip=clip)  # fmt: skip
+        model.fuse_unroll = node == "UnrollFunction"
         y, state = model(x)
-        assert ("ControllerStepFunction" in str(_graph_names(y))) == (fused == "auto")
+        names = str(_graph_names(y))
+        assert (node in names) == (fused == "auto")
+        other = "UnrollFunction" if node == "ControllerStepFunction" else "ControllerStepFunction"
+        assert other not in names
         loss = y.sin().sum() + 0.3 * state.controller.h.sum() + 0.2 * state.controller.c.sum()
         loss.backward()
         with torch.no_grad():

@@ -382,3 +382,88 @@ def test_ten_thousand_fused_steps_train_without_nan(built: None, option: str) ->
         for tensor in (state.access.memory, state.access.usage, state.access.read_weights):
             assert torch.isfinite(tensor).all()
     assert (state.access.usage >= 0).all() and (state.access.usage <= 1).all()
+
+
+# --- all steps as one node (fused_cpu.unroll) --------------------------------------------
+
+
+def _state_leaves(state: AccessState) -> tuple[AccessState, list[torch.Tensor]]:
+    """``state`` with its floating tensors as fresh leaves that require gradients."""
+    links = state.links
+    tensors = [state.memory, state.read_weights, state.write_weights, state.usage,
+               state.precedence, links.values if isinstance(links, SparseLinks) else links.link,
+               torch.randn(state.read_vectors.shape, generator=torch.Generator().manual_seed(9),
+                           dtype=F64)]
+    leaves = [t.detach().clone().requires_grad_() for t in tensors]
+    m, rw, ww, u, p, link, rv = leaves
+    out_links = (SparseLinks(link, links.index) if isinstance(links, SparseLinks)
+                 else DenseLinks(link))
+    return AccessState(m, rw, ww, u, p, out_links, rv), leaves
+
+
+@pytest.mark.parametrize("layer_norm", [False, True])
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_unroll_equals_one_node_per_step(built: None, option: str, layer_norm: bool) -> None:
+    """The whole unroll as one node: the values and gradients of the per-step nodes, for the
+    weights, the state before the first step and the state after the last."""
+    cfg = DNCConfig(**{**BASE, "hidden_size": 6, "layer_norm": layer_norm,
+                       "lstm_grad_clip": 0.05, "controller_clip": 1.5,
+                       **OPTIONS[option]})  # type: ignore[arg-type]
+    x = torch.randn(3, 10, 3, generator=torch.Generator().manual_seed(11), dtype=F64)
+    x[1, 6:] = 0.0  # a padded episode
+    results = []
+    for unroll in (False, True):
+        model = _model(cfg, "on")
+        model.fuse_unroll = unroll
+        start = model.initial_state(3, memory_size=7)
+        access, leaves = _state_leaves(_random_state(cfg, 3, 7, torch.Generator().manual_seed(3)))
+        h0 = torch.randn(1, 3, 6, dtype=F64, generator=torch.Generator().manual_seed(4))
+        h0.requires_grad_()
+        state = type(start)(type(start.controller)(h0, start.controller.c), access)
+        y, final = model(x, state)
+        links = final.access.links
+        dense = links.to_dense() if isinstance(links, SparseLinks) else links.link
+        gen = torch.Generator().manual_seed(5)
+        outs = [y, final.controller.h, final.controller.c, *final.access[:5], dense,
+                final.access.read_vectors]
+        loss = sum((t * torch.randn(t.shape, generator=gen, dtype=F64)).sum() for t in outs)
+        loss.backward()
+        grads = [p.grad.clone() for p in model.parameters()] + [h0.grad.clone()]
+        grads += [t.grad.clone() for t in leaves]
+        results.append(([t.detach() for t in outs], grads))
+    (o0, g0), (o1, g1) = results
+    for i, (a, b) in enumerate(zip(o0, o1, strict=True)):
+        assert torch.allclose(a, b, rtol=0, atol=1e-9), ("output", i, (a - b).abs().max())
+    for i, (a, b) in enumerate(zip(g0, g1, strict=True)):
+        assert torch.allclose(a, b, rtol=0, atol=1e-9), ("grad", i, (a - b).abs().max())
+
+
+@pytest.mark.parametrize("option", ["dense", "all_sparse"])
+def test_gradcheck_of_the_unroll(built: None, option: str) -> None:
+    cfg = DNCConfig(**{**BASE, "hidden_size": 2, "read_heads": 1, "word_size": 2,
+                       "controller_clip": 0.9, **OPTIONS[option]})  # type: ignore[arg-type]
+    gen = torch.Generator().manual_seed(6)
+    b, steps, h, s = 2, 3, 2, cfg.interface_size
+    access, leaves = _state_leaves(_random_state(cfg, b, 4, gen))
+    index = access.links.index if isinstance(access.links, SparseLinks) else None
+
+    def rand(*shape: int, grad: bool = True) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen, dtype=F64).requires_grad_(grad)
+
+    weights = (rand(cfg.read_size, 4 * h, grad=False), rand(h, 4 * h, grad=False),
+               rand(h, s, grad=False))  # fmt: skip
+    inputs = (rand(steps, b, 4 * h), rand(steps, b, s), rand(h), rand(h), rand(s), rand(s),
+              rand(1, b, h), rand(1, b, h), *leaves)
+
+    def run(gx, xb, g_h, b_h, g_i, b_i, h0, c0, m, rw, ww, u, p, link, rv):  # type: ignore[no-untyped-def]
+        links = SparseLinks(link, index) if index is not None else DenseLinks(link)
+        state = AccessState(m, rw, ww, u, p, links, rv)
+        from kgdnc.dnc.state import ControllerState
+
+        hn, reads, _, ctrl, out = fused_cpu.unroll(
+            gx, xb, ControllerState(h0, c0), state, (g_h, b_h), (g_i, b_i), weights, cfg)
+        tensor = out.links.values if index is not None else out.links.link
+        return (hn, reads, ctrl.h, ctrl.c, out.memory, out.read_weights, out.write_weights,
+                out.usage, out.precedence, tensor, out.read_vectors)
+
+    assert torch.autograd.gradcheck(run, inputs, eps=1e-6, atol=1e-5)

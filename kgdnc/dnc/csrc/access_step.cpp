@@ -1796,6 +1796,153 @@ void layer_norm_rows_backward(const T* dy, const T* normed, const T* rstd, const
   }
 }
 
+// What the controller step's backward needs of its forward.
+struct ControllerSaved {
+  Tensor act, c_prev, c, nh, rstd_h, na, rstd_i, unclamped;
+};
+
+// The forward of one controller step -> [h_t, c_t, hn_t, ξ_t]; hn_t is h_t itself
+// without layer_norm.
+std::vector<Tensor> controller_forward_impl(const Tensor& gx, const Tensor& r,
+                                            const Tensor& h_prev, const Tensor& c_prev_in,
+                                            const Tensor& ln_g, const Tensor& ln_b,
+                                            const Tensor& xb, const Tensor& lni_g,
+                                            const Tensor& lni_b, const Tensor& wr_t,
+                                            const Tensor& wh_t, const Tensor& wi_t,
+                                            bool layer_norm, double clip, double eps,
+                                            ControllerSaved& saved) {
+  const int64_t B = gx.size(0), H = gx.size(1) / 4, S = xb.size(1);
+  TORCH_CHECK(gx.dim() == 2 && h_prev.sizes() == at::IntArrayRef({B, H}) &&
+                  wi_t.sizes() == at::IntArrayRef({H, S}),
+              "kgdnc fused controller step: shapes do not match");
+  const Tensor pre = at::addmm(at::addmm(gx, r, wr_t), h_prev, wh_t).contiguous();
+  const Tensor c_prev = c_prev_in.contiguous();
+  Tensor act = at::empty({B, 4 * H}, pre.options());
+  Tensor h = at::empty({B, H}, pre.options());
+  Tensor c = at::empty({B, H}, pre.options());
+  Tensor hn = layer_norm ? at::empty({B, H}, pre.options()) : h;
+  Tensor nh = layer_norm ? at::empty({B, H}, pre.options()) : Tensor();
+  Tensor rstd_h = layer_norm ? at::empty({B}, pre.options()) : Tensor();
+  AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step", [&] {
+    using T = scalar_t;
+    T* ph = h.data_ptr<T>();
+    lstm_cell_rows<T>(pre.data_ptr<T>(), c_prev.data_ptr<T>(), act.data_ptr<T>(), ph,
+                      c.data_ptr<T>(), B, H);
+    if (layer_norm) {
+      T* pn = nh.data_ptr<T>();
+      layer_norm_rows<T>(ph, pn, rstd_h.data_ptr<T>(), B, H, T(eps));
+      const T* g = ln_g.data_ptr<T>();
+      const T* bb = ln_b.data_ptr<T>();
+      T* out = hn.data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t k = 0; k < H; ++k) out[b * H + k] = bb[k] + pn[b * H + k] * g[k];
+    }
+  });
+  const Tensor pre_i = at::addmm(xb, hn, wi_t).contiguous();
+  Tensor xi = at::empty({B, S}, pre.options());
+  Tensor na = layer_norm ? at::empty({B, S}, pre.options()) : Tensor();
+  Tensor rstd_i = layer_norm ? at::empty({B}, pre.options()) : Tensor();
+  AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step_interface", [&] {
+    using T = scalar_t;
+    const T* pa = pre_i.data_ptr<T>();
+    T* px = xi.data_ptr<T>();
+    if (layer_norm) {
+      T* pn = na.data_ptr<T>();
+      layer_norm_rows<T>(pa, pn, rstd_i.data_ptr<T>(), B, S, T(eps));
+      const T* g = lni_g.data_ptr<T>();
+      const T* bb = lni_b.data_ptr<T>();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t k = 0; k < S; ++k) px[b * S + k] = bb[k] + pn[b * S + k] * g[k];
+    } else {
+      std::memcpy(px, pa, sizeof(T) * B * S);
+    }
+  });
+  Tensor unclamped = clip >= 0 ? xi.clone() : Tensor();  // for the clamp's backward
+  if (clip >= 0) xi.clamp_(-clip, clip);
+  saved = ControllerSaved{act, c_prev, c, nh, rstd_h, na, rstd_i, unclamped};
+  return {h, c, hn, xi};
+}
+
+// Gradients of one controller step.
+struct ControllerGrads {
+  Tensor pre, r, h_prev, c_prev, ln_g, ln_b, xb, lni_g, lni_b;
+};
+
+// From the gradients of h_t, c_t, hn_t and ξ_t (each may be undefined: zero).
+ControllerGrads controller_backward_impl(const ControllerSaved& s, const Tensor& g_h,
+                                         const Tensor& g_c, const Tensor& g_hn,
+                                         const Tensor& g_xi, const Tensor& ln_g,
+                                         const Tensor& lni_g, const Tensor& wr_t,
+                                         const Tensor& wh_t, const Tensor& wi_t,
+                                         bool layer_norm, double lstm_clip, double clip) {
+  const Tensor &act = s.act, &c_prev = s.c_prev, &c = s.c, &nh = s.nh, &rstd_h = s.rstd_h;
+  const Tensor &na = s.na, &rstd_i = s.rstd_i, &unclamped = s.unclamped;
+  const int64_t B = act.size(0), H = act.size(1) / 4, S = wi_t.size(1);
+  const auto opts = act.options();
+  // ∂ξ through the clamp and the interface LN -> ∂a (= ∂xb)
+  Tensor d_a = at::zeros({B, S}, opts);
+  Tensor d_lni_g = layer_norm ? at::zeros({S}, opts) : Tensor();
+  Tensor d_lni_b = layer_norm ? at::zeros({S}, opts) : Tensor();
+  Tensor d_ln_g = layer_norm ? at::zeros({H}, opts) : Tensor();
+  Tensor d_ln_b = layer_norm ? at::zeros({H}, opts) : Tensor();
+  if (g_xi.defined()) {
+    Tensor d_xi = g_xi.contiguous();
+    if (clip >= 0) {  // the clamp passes the gradient where -clip ≤ ξ ≤ clip
+      d_xi = d_xi.clone();
+      AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_clip", [&] {
+        using T = scalar_t;
+        T* d = d_xi.data_ptr<T>();
+        const T* u = unclamped.data_ptr<T>();
+        const T lim = T(clip);
+        for (int64_t e = 0; e < B * S; ++e)
+          if (u[e] < -lim || u[e] > lim) d[e] = T(0);
+      });
+    }
+    if (layer_norm) {
+      AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_i", [&] {
+        using T = scalar_t;
+        layer_norm_rows_backward<T>(d_xi.data_ptr<T>(), na.data_ptr<T>(),
+                                    rstd_i.data_ptr<T>(), lni_g.data_ptr<T>(),
+                                    d_a.data_ptr<T>(), d_lni_g.data_ptr<T>(),
+                                    d_lni_b.data_ptr<T>(), B, S);
+      });
+    } else {
+      d_a = d_xi;
+    }
+  }
+  // ∂hn = given + ∂a W_ξ ; then through the LN of h into ∂h
+  Tensor d_hn = at::mm(d_a, wi_t.t());
+  if (g_hn.defined()) d_hn.add_(g_hn);
+  Tensor d_h;
+  if (layer_norm) {
+    d_h = at::empty({B, H}, opts);
+    d_hn = d_hn.contiguous();
+    AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_h", [&] {
+      using T = scalar_t;
+      layer_norm_rows_backward<T>(d_hn.data_ptr<T>(), nh.data_ptr<T>(), rstd_h.data_ptr<T>(),
+                                  ln_g.data_ptr<T>(), d_h.data_ptr<T>(), d_ln_g.data_ptr<T>(),
+                                  d_ln_b.data_ptr<T>(), B, H);
+    });
+  } else {
+    d_h = d_hn;
+  }
+  if (g_h.defined()) d_h.add_(g_h);
+  d_h = d_h.contiguous();
+  const Tensor gcn = g_c.defined() ? g_c.contiguous() : Tensor();
+  Tensor gpre = at::empty({B, 4 * H}, opts);
+  Tensor gcp = at::empty({B, H}, opts);
+  AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_cell", [&] {
+    using T = scalar_t;
+    lstm_cell_rows_backward<T>(act.data_ptr<T>(), c_prev.data_ptr<T>(), c.data_ptr<T>(),
+                               d_h.data_ptr<T>(), gcn.defined() ? gcn.data_ptr<T>() : nullptr,
+                               gpre.data_ptr<T>(), gcp.data_ptr<T>(), B, H,
+                               T(lstm_clip >= 0 ? lstm_clip : -1));
+  });
+  Tensor d_r = at::mm(gpre, wr_t.t());
+  Tensor d_hp = at::mm(gpre, wh_t.t());
+  return ControllerGrads{gpre, d_r, d_hp, gcp, d_ln_g, d_ln_b, d_a, d_lni_g, d_lni_b};
+}
+
 struct ControllerStepFunction : public torch::autograd::Function<ControllerStepFunction> {
   // inputs: gx, r, h_prev, c_prev, ln_g, ln_b, xb, lni_g, lni_b (differentiable);
   // wr_t, wh_t, wi_t (detached); layer_norm, lstm_clip (< 0: none), clip (< 0: none), eps
@@ -1805,61 +1952,18 @@ struct ControllerStepFunction : public torch::autograd::Function<ControllerStepF
                                const Tensor& lni_g, const Tensor& lni_b, const Tensor& wr_t,
                                const Tensor& wh_t, const Tensor& wi_t, bool layer_norm,
                                double lstm_clip, double clip, double eps) {
-    const int64_t B = gx.size(0), H = gx.size(1) / 4, S = xb.size(1);
-    TORCH_CHECK(gx.dim() == 2 && h_prev.sizes() == at::IntArrayRef({B, H}) &&
-                    wi_t.sizes() == at::IntArrayRef({H, S}),
-                "kgdnc fused controller step: shapes do not match");
-    const Tensor pre = at::addmm(at::addmm(gx, r, wr_t), h_prev, wh_t).contiguous();
-    const Tensor c_prev = c_prev_in.contiguous();
-    Tensor act = at::empty({B, 4 * H}, pre.options());
-    Tensor h = at::empty({B, H}, pre.options());
-    Tensor c = at::empty({B, H}, pre.options());
-    Tensor hn = layer_norm ? at::empty({B, H}, pre.options()) : h;
-    Tensor nh = layer_norm ? at::empty({B, H}, pre.options()) : Tensor();
-    Tensor rstd_h = layer_norm ? at::empty({B}, pre.options()) : Tensor();
-    AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step", [&] {
-      using T = scalar_t;
-      T* ph = h.data_ptr<T>();
-      lstm_cell_rows<T>(pre.data_ptr<T>(), c_prev.data_ptr<T>(), act.data_ptr<T>(), ph,
-                        c.data_ptr<T>(), B, H);
-      if (layer_norm) {
-        T* pn = nh.data_ptr<T>();
-        layer_norm_rows<T>(ph, pn, rstd_h.data_ptr<T>(), B, H, T(eps));
-        const T* g = ln_g.data_ptr<T>();
-        const T* bb = ln_b.data_ptr<T>();
-        T* out = hn.data_ptr<T>();
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t k = 0; k < H; ++k) out[b * H + k] = bb[k] + pn[b * H + k] * g[k];
-      }
-    });
-    const Tensor pre_i = at::addmm(xb, hn, wi_t).contiguous();
-    Tensor xi = at::empty({B, S}, pre.options());
-    Tensor na = layer_norm ? at::empty({B, S}, pre.options()) : Tensor();
-    Tensor rstd_i = layer_norm ? at::empty({B}, pre.options()) : Tensor();
-    AT_DISPATCH_FLOATING_TYPES(pre.scalar_type(), "kgdnc_controller_step_interface", [&] {
-      using T = scalar_t;
-      const T* pa = pre_i.data_ptr<T>();
-      T* px = xi.data_ptr<T>();
-      if (layer_norm) {
-        T* pn = na.data_ptr<T>();
-        layer_norm_rows<T>(pa, pn, rstd_i.data_ptr<T>(), B, S, T(eps));
-        const T* g = lni_g.data_ptr<T>();
-        const T* bb = lni_b.data_ptr<T>();
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t k = 0; k < S; ++k) px[b * S + k] = bb[k] + pn[b * S + k] * g[k];
-      } else {
-        std::memcpy(px, pa, sizeof(T) * B * S);
-      }
-    });
-    Tensor unclamped = clip >= 0 ? xi.clone() : Tensor();  // for the clamp's backward
-    if (clip >= 0) xi.clamp_(-clip, clip);
-    ctx->save_for_backward({act, c_prev, c, nh, rstd_h, na, rstd_i, unclamped, ln_g, lni_g,
-                            r, h_prev, wr_t, wh_t, wi_t});
+    ControllerSaved sv;
+    std::vector<Tensor> outs = controller_forward_impl(gx, r, h_prev, c_prev_in, ln_g, ln_b, xb,
+                                                       lni_g, lni_b, wr_t, wh_t, wi_t,
+                                                       layer_norm, clip, eps, sv);
+    ctx->save_for_backward({sv.act, sv.c_prev, sv.c, sv.nh, sv.rstd_h, sv.na, sv.rstd_i,
+                            sv.unclamped, ln_g, lni_g, wr_t, wh_t, wi_t});
     ctx->saved_data["layer_norm"] = layer_norm;
     ctx->saved_data["lstm_clip"] = lstm_clip;
     ctx->saved_data["clip"] = clip;
     ctx->set_materialize_grads(false);
-    return {h, c, layer_norm ? hn : h.clone(), xi};
+    if (!layer_norm) outs[2] = outs[0].clone();  // hn is h: a separate output
+    return outs;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -1867,77 +1971,13 @@ struct ControllerStepFunction : public torch::autograd::Function<ControllerStepF
                 "kgdnc fused controller step: the backward pass is not differentiable "
                 "(use DNCConfig(fused='off') for higher-order gradients)");
     const variable_list s = ctx->get_saved_variables();
-    const Tensor &act = s[0], &c_prev = s[1], &c = s[2], &nh = s[3], &rstd_h = s[4];
-    const Tensor &na = s[5], &rstd_i = s[6], &unclamped = s[7], &ln_g = s[8], &lni_g = s[9];
-    const Tensor &wr_t = s[12], &wh_t = s[13], &wi_t = s[14];
-    const bool layer_norm = ctx->saved_data["layer_norm"].toBool();
-    const double lstm_clip = ctx->saved_data["lstm_clip"].toDouble();
-    const double clip = ctx->saved_data["clip"].toDouble();
-    const int64_t B = act.size(0), H = act.size(1) / 4, S = wi_t.size(1);
-    const auto opts = act.options();
-    // ∂ξ through the clamp and the interface LN -> ∂a (= ∂xb)
-    Tensor d_a = at::zeros({B, S}, opts);
-    Tensor d_lni_g = layer_norm ? at::zeros({S}, opts) : Tensor();
-    Tensor d_lni_b = layer_norm ? at::zeros({S}, opts) : Tensor();
-    Tensor d_ln_g = layer_norm ? at::zeros({H}, opts) : Tensor();
-    Tensor d_ln_b = layer_norm ? at::zeros({H}, opts) : Tensor();
-    if (grads[3].defined()) {
-      Tensor d_xi = grads[3].contiguous();
-      if (clip >= 0) {  // the clamp passes the gradient where -clip ≤ ξ ≤ clip
-        d_xi = d_xi.clone();
-        AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_clip", [&] {
-          using T = scalar_t;
-          T* d = d_xi.data_ptr<T>();
-          const T* u = unclamped.data_ptr<T>();
-          const T lim = T(clip);
-          for (int64_t e = 0; e < B * S; ++e)
-            if (u[e] < -lim || u[e] > lim) d[e] = T(0);
-        });
-      }
-      if (layer_norm) {
-        AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_i", [&] {
-          using T = scalar_t;
-          layer_norm_rows_backward<T>(d_xi.data_ptr<T>(), na.data_ptr<T>(),
-                                      rstd_i.data_ptr<T>(), lni_g.data_ptr<T>(),
-                                      d_a.data_ptr<T>(), d_lni_g.data_ptr<T>(),
-                                      d_lni_b.data_ptr<T>(), B, S);
-        });
-      } else {
-        d_a = d_xi;
-      }
-    }
-    // ∂hn = given + ∂a W_ξ ; then through the LN of h into ∂h
-    Tensor d_hn = at::mm(d_a, wi_t.t());
-    if (grads[2].defined()) d_hn.add_(grads[2]);
-    Tensor d_h;
-    if (layer_norm) {
-      d_h = at::empty({B, H}, opts);
-      d_hn = d_hn.contiguous();
-      AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_h", [&] {
-        using T = scalar_t;
-        layer_norm_rows_backward<T>(d_hn.data_ptr<T>(), nh.data_ptr<T>(), rstd_h.data_ptr<T>(),
-                                    ln_g.data_ptr<T>(), d_h.data_ptr<T>(),
-                                    d_ln_g.data_ptr<T>(), d_ln_b.data_ptr<T>(), B, H);
-      });
-    } else {
-      d_h = d_hn;
-    }
-    if (grads[0].defined()) d_h.add_(grads[0]);
-    d_h = d_h.contiguous();
-    const Tensor gcn = grads[1].defined() ? grads[1].contiguous() : Tensor();
-    Tensor gpre = at::empty({B, 4 * H}, opts);
-    Tensor gcp = at::empty({B, H}, opts);
-    AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "kgdnc_controller_step_bwd_cell", [&] {
-      using T = scalar_t;
-      lstm_cell_rows_backward<T>(act.data_ptr<T>(), c_prev.data_ptr<T>(), c.data_ptr<T>(),
-                                 d_h.data_ptr<T>(), gcn.defined() ? gcn.data_ptr<T>() : nullptr,
-                                 gpre.data_ptr<T>(), gcp.data_ptr<T>(), B, H,
-                                 T(lstm_clip >= 0 ? lstm_clip : -1));
-    });
-    Tensor d_r = at::mm(gpre, wr_t.t());
-    Tensor d_hp = at::mm(gpre, wh_t.t());
-    return {gpre,   d_r,     d_hp,    gcp,    d_ln_g, d_ln_b, d_a,    d_lni_g,
-            d_lni_b, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+    const ControllerSaved sv{s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]};
+    const ControllerGrads g = controller_backward_impl(
+        sv, grads[0], grads[1], grads[2], grads[3], s[8], s[9], s[10], s[11], s[12],
+        ctx->saved_data["layer_norm"].toBool(), ctx->saved_data["lstm_clip"].toDouble(),
+        ctx->saved_data["clip"].toDouble());
+    return {g.pre,   g.r,      g.h_prev, g.c_prev, g.ln_g,   g.ln_b,   g.xb,     g.lni_g,
+            g.lni_b, Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
   }
 };
 
@@ -1950,6 +1990,259 @@ std::vector<Tensor> controller_step(const Tensor& gx, const Tensor& r, const Ten
                                     double clip, double eps) {
   return ControllerStepFunction::apply(gx, r, h_prev, c_prev, ln_g, ln_b, xb, lni_g, lni_b,
                                        wr_t, wh_t, wi_t, layer_norm, lstm_clip, clip, eps);
+}
+
+// ------------------------------------------------------------ whole unroll
+//
+// All T steps of a one-layer LSTM controller with the fused access step as one
+// autograd node: the same controller_forward_impl/access_forward per step, and
+// in the backward the same controller_backward_impl/access_backward_impl per
+// step in reverse, with no Python and no autograd engine between the steps.
+//
+// Inputs: gx (T, B, 4H) and xb (T, B, S), as for controller_step per step;
+// the LN gains and biases (empty without layer_norm); the state before the
+// first step: h0, c0 (B, H), memory, read weights, write weights, usage,
+// precedence, links (dense or sparse values), index (sparse; else none),
+// read vectors (B, R, W); the detached weights W_rᵀ, W_hᵀ, W_ξᵀ; the options.
+// Outputs: hn (T, B, H) [the controller outputs]; reads (T+1, B, R·W) [r_0 .. r_T,
+// r_0 the given one]; h (T+1, B, H) [h_0 .. h_T, raw: not differentiable, for
+// the deferred weight gradients]; the state after the last step: h_T, c_T,
+// memory, read weights, write weights, usage, precedence, links, index, read
+// vectors (B, R, W).
+
+constexpr size_t kAccessSaved = 20;  // per step: ξ_t and access_forward's outputs but r
+constexpr size_t kStepSaved = kAccessSaved + 8;
+
+struct UnrollOptions {
+  bool layer_norm;
+  double lstm_clip, clip, eps;
+  bool key_masking;
+  double key_mask_floor;
+  bool deallocation_erase, link_sharpness, sparse_threshold;
+  double epsilon;
+};
+
+// The forward; with `saved`, what the backward needs is appended to it.
+std::vector<Tensor> unroll_forward(const Tensor& gx_in, const Tensor& xb_in, const Tensor& ln_g,
+                                   const Tensor& ln_b, const Tensor& lni_g, const Tensor& lni_b,
+                                   const Tensor& h0, const Tensor& c0, const Tensor& memory,
+                                   const Tensor& read_weights, const Tensor& write_weights,
+                                   const Tensor& usage, const Tensor& precedence,
+                                   const Tensor& links, const std::optional<Tensor>& index,
+                                   const Tensor& rv0, const Tensor& wr_t, const Tensor& wh_t,
+                                   const Tensor& wi_t, const UnrollOptions& o,
+                                   std::vector<Tensor>* saved) {
+  const Tensor gx = gx_in.contiguous();
+  const int64_t T = gx.size(0), B = gx.size(1), H = h0.size(1);
+  TORCH_CHECK(T >= 1 && gx.dim() == 3 && xb_in.dim() == 3 && xb_in.size(0) == T,
+              "kgdnc fused unroll: gx (T, B, 4H) and xb (T, B, S) with T >= 1 expected");
+  const Tensor xb = xb_in.contiguous();
+  const int64_t RW = rv0.size(1) * rv0.size(2);
+  Tensor hn_all = at::empty({T, B, H}, gx.options());
+  Tensor reads = at::empty({T + 1, B, RW}, gx.options());
+  Tensor h_all = at::empty({T + 1, B, H}, gx.options());
+  reads[0].copy_(rv0.reshape({B, RW}));
+  h_all[0].copy_(h0);
+  Tensor h = h0, c = c0, M = memory, wr = read_weights, ww = write_weights, u = usage;
+  Tensor p = precedence, L = links, rv;
+  std::optional<Tensor> idx = index;
+  for (int64_t t = 0; t < T; ++t) {
+    ControllerSaved sv;
+    std::vector<Tensor> ctrl = controller_forward_impl(
+        gx[t], reads[t], h, c, ln_g, ln_b, xb[t], lni_g, lni_b, wr_t, wh_t, wi_t, o.layer_norm,
+        o.clip, o.eps, sv);
+    h = ctrl[0];
+    c = ctrl[1];
+    std::vector<Tensor> a = access_forward(ctrl[3], M, wr, ww, u, p, L, idx, o.key_masking,
+                                           o.key_mask_floor, o.deallocation_erase,
+                                           o.link_sharpness, o.sparse_threshold, o.epsilon);
+    hn_all[t].copy_(ctrl[2]);
+    h_all[t + 1].copy_(h);
+    reads[t + 1].copy_(a[7].view({B, RW}));
+    if (saved != nullptr) {
+      saved->push_back(ctrl[3]);
+      for (size_t k = 0; k < a.size(); ++k)
+        if (k != 7) saved->push_back(a[k]);
+      for (const Tensor& x : {sv.act, sv.c_prev, sv.c, sv.nh, sv.rstd_h, sv.na, sv.rstd_i,
+                              sv.unclamped})
+        saved->push_back(x);
+    }
+    M = a[0];
+    wr = a[1];
+    ww = a[2];
+    u = a[3];
+    p = a[4];
+    L = a[5];
+    if (idx.has_value() && idx->defined()) idx = a[6];
+    rv = a[7];
+  }
+  Tensor out_index = idx.has_value() && idx->defined()
+                         ? *idx
+                         : at::empty({0}, memory.options().dtype(at::kLong));
+  return {hn_all, reads, h_all, h, c, M, wr, ww, u, p, L, out_index, rv};
+}
+
+struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
+  static variable_list forward(AutogradContext* ctx, const Tensor& gx, const Tensor& xb,
+                               const Tensor& ln_g, const Tensor& ln_b, const Tensor& lni_g,
+                               const Tensor& lni_b, const Tensor& h0, const Tensor& c0,
+                               const Tensor& memory, const Tensor& read_weights,
+                               const Tensor& write_weights, const Tensor& usage,
+                               const Tensor& precedence, const Tensor& links,
+                               const std::optional<Tensor>& index, const Tensor& rv0,
+                               const Tensor& wr_t, const Tensor& wh_t, const Tensor& wi_t,
+                               bool layer_norm, double lstm_clip, double clip, double eps,
+                               bool key_masking, double key_mask_floor,
+                               bool deallocation_erase, bool link_sharpness,
+                               bool sparse_threshold, double epsilon) {
+    const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
+                          key_masking,  key_mask_floor,     deallocation_erase,
+                          link_sharpness, sparse_threshold, epsilon};
+    const bool sparse = index.has_value() && index->defined();
+    // saved: ln_g, lni_g, W_rᵀ, W_hᵀ, W_ξᵀ; the state before the first step; per step
+    // ξ_t, access_forward's outputs but r, the controller's ControllerSaved
+    std::vector<Tensor> saved = {ln_g,  lni_g,      wr_t,  wh_t,       wi_t,
+                                 memory, read_weights, write_weights, usage, precedence,
+                                 links, sparse ? *index : Tensor()};
+    std::vector<Tensor> outs =
+        unroll_forward(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
+                       write_weights, usage, precedence, links, index, rv0, wr_t, wh_t, wi_t,
+                       o, &saved);
+    ctx->save_for_backward(saved);
+    ctx->saved_data["steps"] = gx.size(0);
+    ctx->saved_data["sparse"] = sparse;
+    ctx->saved_data["layer_norm"] = layer_norm;
+    ctx->saved_data["lstm_clip"] = lstm_clip;
+    ctx->saved_data["clip"] = clip;
+    ctx->saved_data["key_masking"] = key_masking;
+    ctx->saved_data["key_mask_floor"] = key_mask_floor;
+    ctx->saved_data["deallocation_erase"] = deallocation_erase;
+    ctx->saved_data["link_sharpness"] = link_sharpness;
+    ctx->saved_data["sparse_threshold"] = sparse_threshold;
+    ctx->saved_data["epsilon"] = epsilon;
+    ctx->mark_non_differentiable({outs[2], outs[11]});
+    ctx->set_materialize_grads(false);
+    return outs;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!at::GradMode::is_enabled(),
+                "kgdnc fused unroll: the backward pass is not differentiable "
+                "(use DNCConfig(fused='off') for higher-order gradients)");
+    const variable_list s = ctx->get_saved_variables();
+    const int64_t T = ctx->saved_data["steps"].toInt();
+    const bool sparse = ctx->saved_data["sparse"].toBool();
+    const bool layer_norm = ctx->saved_data["layer_norm"].toBool();
+    const double lstm_clip = ctx->saved_data["lstm_clip"].toDouble();
+    const double clip = ctx->saved_data["clip"].toDouble();
+    const bool key_masking = ctx->saved_data["key_masking"].toBool();
+    const double key_mask_floor = ctx->saved_data["key_mask_floor"].toDouble();
+    const bool dealloc = ctx->saved_data["deallocation_erase"].toBool();
+    const bool sharpness = ctx->saved_data["link_sharpness"].toBool();
+    const bool threshold = ctx->saved_data["sparse_threshold"].toBool();
+    const double epsilon = ctx->saved_data["epsilon"].toDouble();
+    const Tensor &ln_g = s[0], &lni_g = s[1], &wr_t = s[2], &wh_t = s[3], &wi_t = s[4];
+    constexpr size_t kHead = 5, kFirst = kHead + 7;  // the state before step 0: s[5..11]
+    // step t's tensors start at base(t); the state before it: the previous step's
+    // outputs (M, w^r, w^w, u, p, L, index at offsets 1..7), or s[5..11] for t = 0
+    auto base = [&](int64_t t) { return kFirst + static_cast<size_t>(t) * kStepSaved; };
+    auto before = [&](int64_t t, size_t k) -> const Tensor& {
+      return t == 0 ? s[kHead + k] : s[base(t - 1) + 1 + k];
+    };
+    const Tensor& M_last = s[base(T - 1) + 1];
+    const int64_t B = M_last.size(0), R = s[base(T - 1) + 2].size(1), W = M_last.size(2);
+    const int64_t H = wh_t.size(0), S = wi_t.size(1);
+    const auto opts = M_last.options();
+    auto given = [&](size_t k, const Tensor& like) {
+      return grads[k].defined() ? grads[k].contiguous() : at::zeros_like(like);
+    };
+    const Tensor& g_hn = grads[0];
+    const Tensor& g_reads = grads[1];
+    // the state's gradients, carried backwards from the last step
+    Tensor gM = given(5, M_last), gwr = given(6, s[base(T - 1) + 2]);
+    Tensor gww = given(7, s[base(T - 1) + 3]), gu = given(8, s[base(T - 1) + 4]);
+    Tensor gp = given(9, s[base(T - 1) + 5]);
+    const bool own_gL = !grads[10].defined();
+    Tensor gL = given(10, s[base(T - 1) + 6]);
+    Tensor g_r = grads[12].defined() ? grads[12].reshape({B, R * W}).clone()
+                                     : at::zeros({B, R * W}, opts);
+    Tensor g_h = grads[3], g_c = grads[4];
+    Tensor d_gx = at::empty({T, B, 4 * H}, opts);
+    Tensor d_xb = at::empty({T, B, S}, opts);
+    Tensor d_ln_g, d_ln_b, d_lni_g, d_lni_b;
+    std::optional<Tensor> none;
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const size_t k = base(t);
+      if (g_reads.defined()) g_r.add_(g_reads[t + 1]);
+      const Tensor grv = g_r.view({B, R, W});
+      Tensor reuse = (!sparse && (own_gL || t < T - 1)) ? gL : Tensor();
+      std::vector<Tensor> ga = access_backward_impl(
+          gM, gwr, gww, gu, gp, gL, grv, s[k], before(t, 0), before(t, 1), before(t, 2),
+          before(t, 3), before(t, 4), before(t, 5),
+          sparse ? std::optional<Tensor>(before(t, 6)) : none, s[k + 1], s[k + 2], s[k + 3],
+          s[k + 6], sparse ? std::optional<Tensor>(s[k + 7]) : none, s[k + 8], s[k + 9],
+          s[k + 10], s[k + 11], s[k + 12], s[k + 13], s[k + 14], s[k + 15], s[k + 16],
+          sparse ? std::optional<Tensor>(s[k + 17]) : none,
+          sparse ? std::optional<Tensor>(s[k + 18]) : none,
+          sparse ? std::optional<Tensor>(s[k + 19]) : none, key_masking, key_mask_floor,
+          dealloc, sharpness, threshold, epsilon, reuse);
+      const size_t q = k + kAccessSaved;
+      const ControllerSaved sv{s[q],     s[q + 1], s[q + 2], s[q + 3],
+                               s[q + 4], s[q + 5], s[q + 6], s[q + 7]};
+      const ControllerGrads gc = controller_backward_impl(
+          sv, g_h, g_c, g_hn.defined() ? g_hn[t] : Tensor(), ga[0], ln_g, lni_g, wr_t, wh_t,
+          wi_t, layer_norm, lstm_clip, clip);
+      d_gx[t].copy_(gc.pre);
+      d_xb[t].copy_(gc.xb);
+      if (layer_norm) {
+        if (t == T - 1) {
+          d_ln_g = gc.ln_g, d_ln_b = gc.ln_b, d_lni_g = gc.lni_g, d_lni_b = gc.lni_b;
+        } else {
+          d_ln_g.add_(gc.ln_g), d_ln_b.add_(gc.ln_b);
+          d_lni_g.add_(gc.lni_g), d_lni_b.add_(gc.lni_b);
+        }
+      }
+      gM = ga[1], gwr = ga[2], gww = ga[3], gu = ga[4], gp = ga[5], gL = ga[6];
+      g_r = gc.r;
+      g_h = gc.h_prev;
+      g_c = gc.c_prev;
+    }
+    if (g_reads.defined()) g_r.add_(g_reads[0]);
+    return {d_gx,     d_xb,     d_ln_g,   d_ln_b,   d_lni_g,  d_lni_b,  g_h,      g_c,
+            gM,       gwr,      gww,      gu,       gp,       gL,       Tensor(), g_r.view({B, R, W}),
+            Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(),
+            Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
+std::vector<Tensor> unroll(const Tensor& gx, const Tensor& xb, const Tensor& ln_g,
+                           const Tensor& ln_b, const Tensor& lni_g, const Tensor& lni_b,
+                           const Tensor& h0, const Tensor& c0, const Tensor& memory,
+                           const Tensor& read_weights, const Tensor& write_weights,
+                           const Tensor& usage, const Tensor& precedence, const Tensor& links,
+                           const std::optional<Tensor>& index, const Tensor& rv0,
+                           const Tensor& wr_t, const Tensor& wh_t, const Tensor& wi_t,
+                           bool layer_norm, double lstm_clip, double clip, double eps,
+                           bool key_masking, double key_mask_floor, bool deallocation_erase,
+                           bool link_sharpness, bool sparse_threshold, double epsilon) {
+  bool needs_grad = false;
+  if (at::GradMode::is_enabled())
+    for (const Tensor* x : {&gx, &xb, &ln_g, &ln_b, &lni_g, &lni_b, &h0, &c0, &memory,
+                            &read_weights, &write_weights, &usage, &precedence, &links, &rv0})
+      needs_grad = needs_grad || x->requires_grad();
+  if (!needs_grad) {
+    const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
+                          key_masking,  key_mask_floor,     deallocation_erase,
+                          link_sharpness, sparse_threshold, epsilon};
+    return unroll_forward(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
+                          write_weights, usage, precedence, links, index, rv0, wr_t, wh_t, wi_t,
+                          o, nullptr);
+  }
+  return UnrollFunction::apply(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
+                               write_weights, usage, precedence, links, index, rv0, wr_t, wh_t,
+                               wi_t, layer_norm, lstm_clip, clip, eps, key_masking,
+                               key_mask_floor, deallocation_erase, link_sharpness,
+                               sparse_threshold, epsilon);
 }
 
 }  // namespace
@@ -1987,4 +2280,12 @@ TORCH_LIBRARY(kgdnc_fused, m) {
       "Tensor wi_t, bool layer_norm, float lstm_clip, float clip, float eps) -> Tensor[]");
   m.impl("controller_step", c10::DispatchKey::CompositeImplicitAutograd,
          TORCH_FN(controller_step));
+  m.def(
+      "unroll(Tensor gx, Tensor xb, Tensor ln_g, Tensor ln_b, Tensor lni_g, Tensor lni_b, "
+      "Tensor h0, Tensor c0, Tensor memory, Tensor read_weights, Tensor write_weights, "
+      "Tensor usage, Tensor precedence, Tensor links, Tensor? index, Tensor read_vectors, "
+      "Tensor wr_t, Tensor wh_t, Tensor wi_t, bool layer_norm, float lstm_clip, float clip, "
+      "float eps, bool key_masking, float key_mask_floor, bool deallocation_erase, "
+      "bool link_sharpness, bool sparse_threshold, float epsilon) -> Tensor[]");
+  m.impl("unroll", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(unroll));
 }
