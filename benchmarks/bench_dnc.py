@@ -11,6 +11,7 @@ resident memory of the process.
     python benchmarks/bench_dnc.py --threads 1 --late-only   # the late-lesson table only
     python benchmarks/bench_dnc.py --threads 1 --profile 8   # torch.profiler, fused, sparse K=8
     python benchmarks/bench_dnc.py --threads 1 --interleaved 7   # late shape, alternating
+    python benchmarks/bench_dnc.py --threads 1 --unroll-ab 10    # a node per step vs one
 
 Configuration (both implementations): one LSTM layer of 256 units, input and
 output width 64, word width W = 64, R = 4 read heads, batch B = 16; output and
@@ -257,6 +258,54 @@ def interleaved(rounds: int, threads: int | None) -> None:
               f"({ec / fc:.1f}×) | {' '.join(f'{r:.1f}' for r in ratios)} |")
 
 
+# (label, DNCConfig fields, batch, steps) for --unroll-ab
+UNROLL_SHAPES = [
+    ("N=256 T=100 B=16 H=256 W=64 (`--quick`)",
+     dict(input_size=INPUT, output_size=INPUT, hidden_size=HIDDEN, word_size=WORD,
+          memory_size=256, controller_clip=CLIP), BATCH, 100),
+    ("N=128 T=100 B=8 H=128 W=64, layer norm (`cpu-ln`)",
+     dict(input_size=92, output_size=90, hidden_size=128, word_size=64, memory_size=128,
+          layer_norm=True), 8, 100),
+    ("N=256 T=256 B=8 H=128 W=32 (late lessons)",
+     dict(input_size=LATE["input"], output_size=LATE["output"], hidden_size=LATE["hidden"],
+          word_size=LATE["word"], memory_size=256), LATE["batch"], 256),
+]
+
+
+def unroll_ab(rounds: int, threads: int | None) -> None:
+    """The fused step with one autograd node per step against the whole unroll as one
+    node (``DNC.fuse_unroll``): one model, batches alternating, CPU seconds."""
+    import torch
+
+    from kgdnc.dnc import DNC, DNCConfig, fused_cpu
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if not fused_cpu.available():
+        raise SystemExit("the fused step could not be built")
+    print("| shape | a node per step: CPU s/batch (min) | one node: CPU s/batch (min) "
+          "| speed-up of the medians |")
+    print("|---|---|---|---|")
+    for label, fields, batch_size, steps in UNROLL_SHAPES:
+        torch.manual_seed(0)
+        model = DNC(DNCConfig(read_heads=HEADS, fused="on", **fields))  # type: ignore[arg-type]
+        x = torch.randn(batch_size, steps, model.config.input_size)
+
+        def batch(unroll: bool, model: DNC = model, x: torch.Tensor = x) -> float:
+            model.fuse_unroll = unroll
+            model.zero_grad(set_to_none=True)
+            cpu = time.process_time()
+            model(x)[0].sum().backward()
+            return time.process_time() - cpu
+
+        batch(False), batch(True)  # warm-up
+        runs = [(batch(False), batch(True)) for _ in range(rounds)]
+        step = statistics.median(r[0] for r in runs)
+        whole = statistics.median(r[1] for r in runs)
+        print(f"| {label} | {step:.3f} ({min(r[0] for r in runs):.3f}) | {whole:.3f} "
+              f"({min(r[1] for r in runs):.3f}) | {step / whole:.2f}× |")
+
+
 def _measure(run: Run, reps: int, cache: dict[Run, list[dict[str, object]]]) -> list:
     results = cache.setdefault(run, [])
     while len(results) < reps:
@@ -294,6 +343,10 @@ def main() -> None:
         help="late shape: eager and fused alternating in one process, ROUNDS rounds",
     )
     parser.add_argument(
+        "--unroll-ab", type=int, metavar="ROUNDS",
+        help="fused: a node per step against one node for the unroll, ROUNDS rounds",
+    )
+    parser.add_argument(
         "--scaling", default="256,1024,4096,16384", help="N for the sparse kgdnc-only rows"
     )
     args = parser.parse_args()
@@ -305,6 +358,9 @@ def main() -> None:
         return
     if args.interleaved:
         interleaved(args.interleaved, args.threads)
+        return
+    if args.unroll_ab:
+        unroll_ab(args.unroll_ab, args.threads)
         return
 
     th = args.threads
