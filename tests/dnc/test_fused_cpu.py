@@ -466,4 +466,7 @@ def test_gradcheck_of_the_unroll(built: None, option: str) -> None:
         return (hn, reads, ctrl.h, ctrl.c, out.memory, out.read_weights, out.write_weights,
                 out.usage, out.precedence, tensor, out.read_vectors)
 
-    assert torch.autograd.gradcheck(run, inputs, eps=1e-6, atol=1e-5)
+    # the controller's matrix products (BLAS) may round the last bit differently from
+    # one call to the next (their kernels depend on the operands' alignment): two
+    # backward passes agree to rounding, not bit for bit
+    assert torch.autograd.gradcheck(run, inputs, eps=1e-6, atol=1e-5, nondet_tol=1e-12)
