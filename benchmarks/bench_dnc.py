@@ -214,6 +214,14 @@ def profile(links: str, fused: str, steps: int, threads: int | None) -> None:
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 
+def _time_batch(model: object, x: object) -> tuple[float, float]:
+    """Wall and CPU seconds of one forward + backward pass of ``model`` on ``x``."""
+    model.zero_grad(set_to_none=True)  # type: ignore[attr-defined]
+    start, cpu = time.perf_counter(), time.process_time()
+    model(x)[0].sum().backward()  # type: ignore[operator]
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
 def interleaved(rounds: int, threads: int | None) -> None:
     """Late-lesson shape, dense and sparse K = 8: eager and fused models with the same
     weights in one process, batches alternating for ``rounds`` rounds; medians and the
@@ -241,14 +249,8 @@ def interleaved(rounds: int, threads: int | None) -> None:
         fused.load_state_dict(eager.state_dict())
         x = torch.randn(LATE["batch"], 256, LATE["input"])
 
-        def batch(model: DNC, x: torch.Tensor = x) -> tuple[float, float]:
-            model.zero_grad(set_to_none=True)
-            start, cpu = time.perf_counter(), time.process_time()
-            model(x)[0].sum().backward()
-            return time.perf_counter() - start, time.process_time() - cpu
-
-        batch(eager), batch(fused)  # warm-up: buffers, the first build's load
-        runs = [(batch(eager), batch(fused)) for _ in range(rounds)]
+        _time_batch(eager, x), _time_batch(fused, x)  # warm-up: buffers, the build's load
+        runs = [(_time_batch(eager, x), _time_batch(fused, x)) for _ in range(rounds)]
         med = statistics.median
         ew, ec = med(e[0] for e, _ in runs), med(e[1] for e, _ in runs)
         fw, fc = med(f[0] for _, f in runs), med(f[1] for _, f in runs)
@@ -293,10 +295,7 @@ def unroll_ab(rounds: int, threads: int | None) -> None:
 
         def batch(unroll: bool, model: DNC = model, x: torch.Tensor = x) -> float:
             model.fuse_unroll = unroll
-            model.zero_grad(set_to_none=True)
-            cpu = time.process_time()
-            model(x)[0].sum().backward()
-            return time.process_time() - cpu
+            return _time_batch(model, x)[1]  # CPU seconds
 
         batch(False), batch(True)  # warm-up
         runs = [(batch(False), batch(True)) for _ in range(rounds)]

@@ -202,6 +202,38 @@ def fused_op(
     )
 
 
+def _controller_args(
+    like: Tensor, norm_h: tuple[Tensor, Tensor] | None, norm_xi: tuple[Tensor, Tensor] | None,
+    lstm_clip: float | None, clip: float | None,
+) -> tuple[tuple[Tensor, Tensor, Tensor, Tensor], bool, float, float]:
+    """The C++ controller's layer-norm parameters (empty without layer norm), the flag and
+    the clips (-1: none)."""
+    layer_norm = norm_h is not None
+    if layer_norm != (norm_xi is not None):
+        raise ValueError("fused controller: layer norm on both h and ξ, or on neither")
+    empty = like.new_empty(0)
+    g_h, b_h = norm_h if norm_h is not None else (empty, empty)
+    g_i, b_i = norm_xi if norm_xi is not None else (empty, empty)
+    return ((g_h, b_h, g_i, b_i), layer_norm, -1.0 if lstm_clip is None else float(lstm_clip),
+            -1.0 if clip is None else float(clip))
+
+
+def _links_args(links: Links) -> tuple[Tensor, Tensor | None]:
+    """The link tensor (dense, or the sparse values) and the sparse index (or None)."""
+    if isinstance(links, SparseLinks):
+        return links.values, links.index
+    return links.link, None
+
+
+def _access_state(outs: list[Tensor], sparse: bool) -> AccessState:
+    """The state from the operator's outputs M, w^r, w^w, u, p, links, index, r."""
+    m, wr, ww, u, p, links, index, rv = outs
+    return AccessState(
+        memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p,
+        links=SparseLinks(links, index) if sparse else DenseLinks(links), read_vectors=rv,
+    )
+
+
 def lstm_cell(pre: Tensor, c_prev: Tensor) -> list[Tensor]:
     """The controller's LSTM cell after its matrix products, as one C++ operation.
 
@@ -245,16 +277,11 @@ def controller_step(
     Returns:
         [h_t, c_t, hn_t, ξ_t].
     """
-    empty = gates_x.new_empty(0)
-    layer_norm = norm_h is not None
-    if layer_norm != (norm_xi is not None):
-        raise ValueError("fused controller step: layer norm on both h and ξ, or on neither")
-    g_h, b_h = norm_h if norm_h is not None else (empty, empty)
-    g_i, b_i = norm_xi if norm_xi is not None else (empty, empty)
+    (g_h, b_h, g_i, b_i), layer_norm, lstm_limit, limit = _controller_args(
+        gates_x, norm_h, norm_xi, lstm_clip, clip)
     return torch.ops.kgdnc_fused.controller_step(
         gates_x, reads_prev, h_prev, c_prev, g_h, b_h, xi_bias, g_i, b_i, *weights,
-        layer_norm, -1.0 if lstm_clip is None else float(lstm_clip),
-        -1.0 if clip is None else float(clip), eps,
+        layer_norm, lstm_limit, limit, eps,
     )
 
 
@@ -271,22 +298,12 @@ def access_step(prev: AccessState, xi: Tensor, config: DNCConfig) -> AccessState
     """
     if not available():
         raise RuntimeError("the fused memory step is not available (see the warning above)")
-    links = prev.links
-    if isinstance(links, SparseLinks):
-        tensor, index = links.values, links.index
-    else:
-        tensor, index = links.link, None
-    m, wr, ww, u, p, new_links, new_index, rv = fused_op(
+    tensor, index = _links_args(prev.links)
+    outs = fused_op(
         _options(config), xi, prev.memory, prev.read_weights, prev.write_weights, prev.usage,
         prev.precedence, tensor, index,
     )
-    out_links: Links = (
-        SparseLinks(new_links, new_index) if index is not None else DenseLinks(new_links)
-    )
-    return AccessState(
-        memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p, links=out_links,
-        read_vectors=rv,
-    )
+    return _access_state(outs, index is not None)
 
 
 def unroll(
@@ -316,32 +333,14 @@ def unroll(
     """
     if not available():
         raise RuntimeError("the fused memory step is not available (see the warning above)")
-    empty = gates_x.new_empty(0)
-    layer_norm = norm_h is not None
-    if layer_norm != (norm_xi is not None):
-        raise ValueError("fused unroll: layer norm on both h and ξ, or on neither")
-    g_h, b_h = norm_h if norm_h is not None else (empty, empty)
-    g_i, b_i = norm_xi if norm_xi is not None else (empty, empty)
-    links = access.links
-    if isinstance(links, SparseLinks):
-        tensor, index = links.values, links.index
-    else:
-        tensor, index = links.link, None
-    lstm_clip, clip = config.lstm_grad_clip, config.controller_clip
-    hn, reads, hs, h, c, m, wr, ww, u, p, new_links, new_index, rv = (
-        torch.ops.kgdnc_fused.unroll(
-            gates_x, xi_bias, g_h, b_h, g_i, b_i, controller.h[0], controller.c[0],
-            access.memory, access.read_weights, access.write_weights, access.usage,
-            access.precedence, tensor, index, access.read_vectors, *weights, layer_norm,
-            -1.0 if lstm_clip is None else float(lstm_clip),
-            -1.0 if clip is None else float(clip), eps, *_options(config),
-        )
+    (g_h, b_h, g_i, b_i), layer_norm, lstm_limit, limit = _controller_args(
+        gates_x, norm_h, norm_xi, config.lstm_grad_clip, config.controller_clip)
+    tensor, index = _links_args(access.links)
+    hn, reads, hs, h, c, *outs = torch.ops.kgdnc_fused.unroll(
+        gates_x, xi_bias, g_h, b_h, g_i, b_i, controller.h[0], controller.c[0],
+        access.memory, access.read_weights, access.write_weights, access.usage,
+        access.precedence, tensor, index, access.read_vectors, *weights, layer_norm,
+        lstm_limit, limit, eps, *_options(config),
     )
-    out_links: Links = (
-        SparseLinks(new_links, new_index) if index is not None else DenseLinks(new_links)
-    )
-    state = AccessState(
-        memory=m, read_weights=wr, write_weights=ww, usage=u, precedence=p, links=out_links,
-        read_vectors=rv,
-    )
+    state = _access_state(outs, index is not None)
     return hn, reads, hs, ControllerState(h.unsqueeze(0), c.unsqueeze(0)), state

@@ -2020,6 +2020,28 @@ struct UnrollOptions {
   double key_mask_floor;
   bool deallocation_erase, link_sharpness, sparse_threshold;
   double epsilon;
+
+  void save(AutogradContext* ctx) const {
+    auto& d = ctx->saved_data;
+    d["layer_norm"] = layer_norm;
+    d["lstm_clip"] = lstm_clip;
+    d["clip"] = clip;
+    d["eps"] = eps;
+    d["key_masking"] = key_masking;
+    d["key_mask_floor"] = key_mask_floor;
+    d["deallocation_erase"] = deallocation_erase;
+    d["link_sharpness"] = link_sharpness;
+    d["sparse_threshold"] = sparse_threshold;
+    d["epsilon"] = epsilon;
+  }
+  static UnrollOptions load(AutogradContext* ctx) {
+    auto& d = ctx->saved_data;
+    return {d["layer_norm"].toBool(),     d["lstm_clip"].toDouble(),
+            d["clip"].toDouble(),         d["eps"].toDouble(),
+            d["key_masking"].toBool(),    d["key_mask_floor"].toDouble(),
+            d["deallocation_erase"].toBool(), d["link_sharpness"].toBool(),
+            d["sparse_threshold"].toBool(), d["epsilon"].toDouble()};
+  }
 };
 
 // The forward; with `saved`, what the backward needs is appended to it.
@@ -2091,13 +2113,7 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
                                const Tensor& precedence, const Tensor& links,
                                const std::optional<Tensor>& index, const Tensor& rv0,
                                const Tensor& wr_t, const Tensor& wh_t, const Tensor& wi_t,
-                               bool layer_norm, double lstm_clip, double clip, double eps,
-                               bool key_masking, double key_mask_floor,
-                               bool deallocation_erase, bool link_sharpness,
-                               bool sparse_threshold, double epsilon) {
-    const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
-                          key_masking,  key_mask_floor,     deallocation_erase,
-                          link_sharpness, sparse_threshold, epsilon};
+                               const UnrollOptions& o) {
     const bool sparse = index.has_value() && index->defined();
     // saved: ln_g, lni_g, W_rᵀ, W_hᵀ, W_ξᵀ; the state before the first step; per step
     // ξ_t, access_forward's outputs but r, the controller's ControllerSaved
@@ -2111,15 +2127,7 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
     ctx->save_for_backward(saved);
     ctx->saved_data["steps"] = gx.size(0);
     ctx->saved_data["sparse"] = sparse;
-    ctx->saved_data["layer_norm"] = layer_norm;
-    ctx->saved_data["lstm_clip"] = lstm_clip;
-    ctx->saved_data["clip"] = clip;
-    ctx->saved_data["key_masking"] = key_masking;
-    ctx->saved_data["key_mask_floor"] = key_mask_floor;
-    ctx->saved_data["deallocation_erase"] = deallocation_erase;
-    ctx->saved_data["link_sharpness"] = link_sharpness;
-    ctx->saved_data["sparse_threshold"] = sparse_threshold;
-    ctx->saved_data["epsilon"] = epsilon;
+    o.save(ctx);
     ctx->mark_non_differentiable({outs[2], outs[11]});
     ctx->set_materialize_grads(false);
     return outs;
@@ -2132,15 +2140,7 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
     const variable_list s = ctx->get_saved_variables();
     const int64_t T = ctx->saved_data["steps"].toInt();
     const bool sparse = ctx->saved_data["sparse"].toBool();
-    const bool layer_norm = ctx->saved_data["layer_norm"].toBool();
-    const double lstm_clip = ctx->saved_data["lstm_clip"].toDouble();
-    const double clip = ctx->saved_data["clip"].toDouble();
-    const bool key_masking = ctx->saved_data["key_masking"].toBool();
-    const double key_mask_floor = ctx->saved_data["key_mask_floor"].toDouble();
-    const bool dealloc = ctx->saved_data["deallocation_erase"].toBool();
-    const bool sharpness = ctx->saved_data["link_sharpness"].toBool();
-    const bool threshold = ctx->saved_data["sparse_threshold"].toBool();
-    const double epsilon = ctx->saved_data["epsilon"].toDouble();
+    const UnrollOptions o = UnrollOptions::load(ctx);
     const Tensor &ln_g = s[0], &lni_g = s[1], &wr_t = s[2], &wh_t = s[3], &wi_t = s[4];
     constexpr size_t kHead = 5, kFirst = kHead + 7;  // the state before step 0: s[5..11]
     // step t's tensors start at base(t); the state before it: the previous step's
@@ -2184,17 +2184,17 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
           s[k + 10], s[k + 11], s[k + 12], s[k + 13], s[k + 14], s[k + 15], s[k + 16],
           sparse ? std::optional<Tensor>(s[k + 17]) : none,
           sparse ? std::optional<Tensor>(s[k + 18]) : none,
-          sparse ? std::optional<Tensor>(s[k + 19]) : none, key_masking, key_mask_floor,
-          dealloc, sharpness, threshold, epsilon, reuse);
+          sparse ? std::optional<Tensor>(s[k + 19]) : none, o.key_masking, o.key_mask_floor,
+          o.deallocation_erase, o.link_sharpness, o.sparse_threshold, o.epsilon, reuse);
       const size_t q = k + kAccessSaved;
       const ControllerSaved sv{s[q],     s[q + 1], s[q + 2], s[q + 3],
                                s[q + 4], s[q + 5], s[q + 6], s[q + 7]};
       const ControllerGrads gc = controller_backward_impl(
           sv, g_h, g_c, g_hn.defined() ? g_hn[t] : Tensor(), ga[0], ln_g, lni_g, wr_t, wh_t,
-          wi_t, layer_norm, lstm_clip, clip);
+          wi_t, o.layer_norm, o.lstm_clip, o.clip);
       d_gx[t].copy_(gc.pre);
       d_xb[t].copy_(gc.xb);
-      if (layer_norm) {
+      if (o.layer_norm) {
         if (t == T - 1) {
           d_ln_g = gc.ln_g, d_ln_b = gc.ln_b, d_lni_g = gc.lni_g, d_lni_b = gc.lni_b;
         } else {
@@ -2210,8 +2210,7 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
     if (g_reads.defined()) g_r.add_(g_reads[0]);
     return {d_gx,     d_xb,     d_ln_g,   d_ln_b,   d_lni_g,  d_lni_b,  g_h,      g_c,
             gM,       gwr,      gww,      gu,       gp,       gL,       Tensor(), g_r.view({B, R, W}),
-            Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(),
-            Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
+            Tensor(), Tensor(), Tensor(), Tensor()};  // W_rᵀ, W_hᵀ, W_ξᵀ, the options
   }
 };
 
@@ -2225,24 +2224,21 @@ std::vector<Tensor> unroll(const Tensor& gx, const Tensor& xb, const Tensor& ln_
                            bool layer_norm, double lstm_clip, double clip, double eps,
                            bool key_masking, double key_mask_floor, bool deallocation_erase,
                            bool link_sharpness, bool sparse_threshold, double epsilon) {
+  const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
+                        key_masking,  key_mask_floor,     deallocation_erase,
+                        link_sharpness, sparse_threshold, epsilon};
   bool needs_grad = false;
   if (at::GradMode::is_enabled())
     for (const Tensor* x : {&gx, &xb, &ln_g, &ln_b, &lni_g, &lni_b, &h0, &c0, &memory,
                             &read_weights, &write_weights, &usage, &precedence, &links, &rv0})
       needs_grad = needs_grad || x->requires_grad();
-  if (!needs_grad) {
-    const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
-                          key_masking,  key_mask_floor,     deallocation_erase,
-                          link_sharpness, sparse_threshold, epsilon};
+  if (!needs_grad)
     return unroll_forward(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
                           write_weights, usage, precedence, links, index, rv0, wr_t, wh_t, wi_t,
                           o, nullptr);
-  }
   return UnrollFunction::apply(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
                                write_weights, usage, precedence, links, index, rv0, wr_t, wh_t,
-                               wi_t, layer_norm, lstm_clip, clip, eps, key_masking,
-                               key_mask_floor, deallocation_erase, link_sharpness,
-                               sparse_threshold, epsilon);
+                               wi_t, o);
 }
 
 }  // namespace
