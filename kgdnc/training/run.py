@@ -165,7 +165,13 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
             raise UserError(
                 "a warm start (init_from) begins a new run; it cannot be combined with resuming"
             )
-        meta = checkpoint_meta(read_checkpoint(last), last)
+        state = read_checkpoint(last)
+        meta = checkpoint_meta(state, last)
+        if "optimizer_states" not in state:
+            raise UserError(
+                f"{str(last)!r} holds weights only (a lesson pass or a bundled model), not a "
+                "resumable run; start a new run from it with init_from (--init-from)"
+            )
         config = TrainConfig.from_dict(meta["train_config"])
         for name, given in (("task", options.task), ("model", options.model)):
             if given is not None and given != getattr(config, name):

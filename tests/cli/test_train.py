@@ -94,6 +94,21 @@ def test_resume_without_run_and_corrupt_checkpoint_exit_2(tmp_path):
     assert result.exit_code == 2 and "not a torch checkpoint" in result.output
 
 
+def test_resume_from_weights_only_exits_2(tmp_path):
+    import torch
+
+    out = tmp_path / "run"
+    assert _train(out, "--task", "traversal", "--max-steps", "1").exit_code == 0
+    state = torch.load(out / "last.ckpt", weights_only=True)
+    for key in ("optimizer_states", "lr_schedulers", "loops", "callbacks"):
+        state.pop(key, None)
+    torch.save(state, out / "last.ckpt")  # as a lesson pass (passed-NN.ckpt) is written
+    result = runner.invoke(app, ["train", "--out", str(out), "--resume", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    assert "holds weights only" in result.output and "--init-from" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_eval_rejects_lesson_with_graph_and_bad_lesson(tmp_path):
     out = tmp_path / "run"
     assert _train(out, "--task", "traversal", "--max-steps", "1").exit_code == 0
