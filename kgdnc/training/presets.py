@@ -336,7 +336,7 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # patience of 25,600; lesson 7 of the campaign). Its controller has 256 units with
 # masked content look-ups (Csordás & Schmidhuber 2019, floor 0.1), and a passed lesson
 # returns the rate to 1e-3 (``lr_restart``): from scratch, seeds 0 and 2 passed lessons 1–2
-# at 92,800 and 140,800 examples (seed 1: 87–88 % on lesson 2 at 252,800), where 128
+# at 92,800 and 140,800 examples (seed 1: 89 % on lesson 2 at 345,600), where 128
 # units sat at 81–84 % on lesson 2 beyond 200k and 256 units without the masks found the
 # look-up in one seed of three (docs/results.md).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
