@@ -81,6 +81,7 @@ class CurriculumCallback(Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
         if self.schedule is not None:  # the module sets it on the optimiser next
+            self.schedule.begin(int(getattr(pl_module, "examples_seen", 0)))
             pl_module.scheduled_lr = self.schedule.lr  # type: ignore[assignment]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

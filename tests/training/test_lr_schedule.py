@@ -57,6 +57,49 @@ def test_with_restart_a_passed_lesson_returns_to_the_configured_rate():
     assert s.lr == pytest.approx(1e-3)
 
 
+def test_a_hold_keeps_the_rate_through_each_lessons_first_episodes():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, restart=True, hold=40)
+    s.begin(0)
+    s.update(0.5, 0, passed=False)
+    for episodes in (10, 20, 30):  # a plateau, but inside the first 40 episodes
+        assert not s.update(0.5, episodes, passed=False)
+    assert s.lr == pytest.approx(1e-3)
+    assert s.update(0.5, 40, passed=False)  # the hold is over: the plateau counts
+    assert s.lr == pytest.approx(5e-4)
+    assert s.update(0.9, 45, passed=True)  # a pass: restored, and a new hold
+    assert not s.update(0.3, 50, passed=False)
+    for episodes in (60, 70, 80):  # 85 - 45 = 40: held until 85
+        assert not s.update(0.3, episodes, passed=False)
+    assert s.update(0.3, 85, passed=False)
+    assert s.lr == pytest.approx(5e-4)
+
+
+def test_the_hold_counts_from_where_training_begins():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, hold=40)
+    s.begin(1000)  # a warm start from a model that has seen 1,000 episodes
+    s.begin(5000)  # a later call does not move the start
+    s.update(0.5, 1010, passed=False)
+    assert not s.update(0.5, 1030, passed=False)
+    assert s.update(0.5, 1040, passed=False)
+
+
+def test_the_hold_is_saved_and_an_older_state_has_none():
+    s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, hold=40)
+    s.begin(100)
+    s.update(0.5, 110, passed=False)
+    restored = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, hold=40)
+    restored.load_state_dict(s.state_dict())
+    restored.begin(130)  # a resume: the saved start stands
+    assert not restored.update(0.5, 130, passed=False)
+    assert restored.update(0.5, 140, passed=False)
+    # a state written before holds existed: the lesson under way has no hold
+    old = {k: v for k, v in s.state_dict().items() if k != "start"}
+    legacy = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, hold=40)
+    legacy.load_state_dict(old)
+    legacy.begin(130)
+    assert legacy.update(0.5, 120, passed=False)
+
+
 def test_state_round_trip_and_a_new_rate_on_resume_starts_afresh():
     s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5)
     s.update(0.5, 0, passed=False)
@@ -73,7 +116,7 @@ def test_state_round_trip_and_a_new_rate_on_resume_starts_afresh():
 @pytest.mark.parametrize(
     "field, value, words",
     [("lr_patience", -1, "lr_patience"), ("lr_decay", 1.0, "lr_decay"),
-     ("lr_decay", 0.0, "lr_decay"), ("lr_min", 0.0, "lr_min")],
+     ("lr_decay", 0.0, "lr_decay"), ("lr_min", 0.0, "lr_min"), ("lr_hold", -1, "lr_hold")],
 )
 def test_bad_schedule_options_are_user_errors(field, value, words):
     with pytest.raises(UserError, match=words):
@@ -137,3 +180,18 @@ def test_without_patience_the_rate_stays_fixed(tiny_run, tmp_path):
                       overrides=(("threshold", 1.01),))
     assert [h["lr"] for h in result.history] == [pytest.approx(1e-3)] * 4
     assert not any(h["lr_lowered"] for h in result.history)
+
+
+def test_a_run_holds_its_rate_through_a_lessons_first_episodes(tiny_run, tmp_path):
+    # the plateau run above, with a hold of 48 episodes: checks every 8 episodes,
+    # so the first six checks keep the configured rate, whatever they score
+    result = tiny_run(
+        "traversal", out=tmp_path / "held", max_steps=24,
+        overrides=(("threshold", 1.01), ("lr_patience", 16), ("lr_decay", 0.5),
+                   ("lr_min", 1e-4), ("lr_hold", 48)),
+    )
+    rates = [h["lr"] for h in result.history]
+    assert rates[:5] == [pytest.approx(1e-3)] * 5
+    assert not any(h["lr_lowered"] for h in result.history[:5])
+    ckpt = read_checkpoint(tmp_path / "held" / "last.ckpt")
+    assert checkpoint_meta(ckpt)["train_config"]["lr_hold"] == 48

@@ -45,15 +45,16 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
-                             "key_mask_floor", "lr_restart"},
+                             "key_mask_floor", "lr_restart", "lr_hold"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
         assert c.lr_patience == (12_800 if task == "inference" else 0)
         # inference: a 256-unit controller, masked look-ups, each lesson begun at 1e-3
         inference = task == "inference"
-        assert (c.hidden_size, c.key_masking, c.key_mask_floor, c.lr_restart) == (
-            (256, True, 0.1, True) if inference else (128, False, base.key_mask_floor, False))
+        assert (c.hidden_size, c.key_masking, c.key_mask_floor, c.lr_restart, c.lr_hold) == (
+            (256, True, 0.1, True, 51_200) if inference
+            else (128, False, base.key_mask_floor, False, 0))
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
