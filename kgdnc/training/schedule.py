@@ -80,7 +80,7 @@ class PlateauSchedule:
             return False
         if episodes - self.since < self.patience or self.lr <= self.floor:
             return False
-        if episodes - (self.start if self.start is not None else 0.0) < self.hold:
+        if episodes - (self.start or 0.0) < self.hold:
             return False
         self.lr = max(self.lr * self.decay, self.floor)
         self.since = episodes

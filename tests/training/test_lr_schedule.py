@@ -184,7 +184,8 @@ def test_without_patience_the_rate_stays_fixed(tiny_run, tmp_path):
 
 def test_a_run_holds_its_rate_through_a_lessons_first_episodes(tiny_run, tmp_path):
     # the plateau run above, with a hold of 48 episodes: checks every 8 episodes,
-    # so the first six checks keep the configured rate, whatever they score
+    # so the first five checks (8 to 40 episodes) keep the configured rate,
+    # whatever they score
     result = tiny_run(
         "traversal", out=tmp_path / "held", max_steps=24,
         overrides=(("threshold", 1.01), ("lr_patience", 16), ("lr_decay", 0.5),
