@@ -35,9 +35,9 @@ def first_error(got: list[list[int]], want: list[list[int]]) -> tuple[int, str] 
     for step, (g, w) in enumerate(zip(got, want, strict=True), start=1):
         if g == w:
             continue
-        if tuple(w) == tuple(TERMINATION):
+        if tuple(w) == TERMINATION:
             return step, "no end"
-        if tuple(g) == tuple(TERMINATION):
+        if tuple(g) == TERMINATION:
             return step, "ends early"
         if g[1] != w[1]:
             return step, "wrong edge label"
