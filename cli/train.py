@@ -142,6 +142,11 @@ def train(
         float | None,
         typer.Option(help="Share of episodes drawn from all lessons so far (default 0).")
     ] = None,
+    curriculum_stretch: Annotated[
+        float | None,
+        typer.Option(help="Traversal: share of episodes with walks up to the last lesson's "
+                          "length on the current lesson's graphs (default 0).")
+    ] = None,
     planning_steps: Annotated[
         int | None, typer.Option(help="Shortest path, inference: planning steps (default 10).")
     ] = None,
@@ -198,6 +203,7 @@ def train(
         memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
+        curriculum_stretch=curriculum_stretch,
         planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,
         plan_targets=plan_targets,
         real_choice=real_choice, move_loss=move_loss, link_sparsity=link_sparsity,

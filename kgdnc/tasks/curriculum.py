@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -146,6 +146,11 @@ class Curriculum:
         mix: fraction of episodes drawn uniformly from all lessons up to and
             including the current one (a mixed curriculum, Zaremba & Sutskever
             2014); 0, the paper's, draws only by ``replay``.
+        stretch: fraction of episodes that take the current lesson's graphs
+            with a length range reaching the last lesson's longest (walks
+            longer than any trained, so the query must be kept in memory);
+            they carry lesson number 0, so checks count none of them. 0 is the
+            paper's.
     """
 
     def __init__(
@@ -156,6 +161,7 @@ class Curriculum:
         replay: float = 0.1,
         start: int = 0,
         mix: float = 0.0,
+        stretch: float = 0.0,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -166,6 +172,7 @@ class Curriculum:
         self.check_every = check_every
         self.replay = replay
         self.mix = mix
+        self.stretch = stretch
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -185,10 +192,14 @@ class Curriculum:
         return bool(self._state[1])
 
     def sample_lesson(self, rng: random.Random) -> Lesson:
-        """The lesson for one episode: with probability ``mix`` any lesson up to the
-        current one, uniformly; else an earlier lesson, uniformly, with
-        probability ``replay`` (when there is one); else the current lesson."""
+        """The lesson for one episode: with probability ``stretch`` the current
+        lesson stretched (see the class); else with probability ``mix`` any
+        lesson up to the current one, uniformly; else an earlier lesson,
+        uniformly, with probability ``replay`` (when there is one); else the
+        current lesson."""
         pos = self.position
+        if self.stretch > 0 and rng.random() < self.stretch:
+            return self.stretched(self.lessons[pos])
         if self.mix > 0 and rng.random() < self.mix:
             return self.lessons[rng.randrange(pos + 1)]
         if pos > 0 and self.replay > 0 and rng.random() < self.replay:
@@ -196,6 +207,12 @@ class Curriculum:
         return self.lessons[pos]
 
     __call__ = sample_lesson
+
+    def stretched(self, lesson: Lesson) -> Lesson:
+        """``lesson`` with its length range reaching the last lesson's longest,
+        numbered 0 (no lesson: checks skip it)."""
+        longest = max(self.lessons[-1].length[1], lesson.length[1])
+        return replace(lesson, index=0, length=(lesson.length[0], longest))
 
     def update(self, accuracy: float) -> bool:
         """Record a check's accuracy (greedy answers on the current lesson).
@@ -221,6 +238,7 @@ class Curriculum:
             "check_every": self.check_every,
             "replay": self.replay,
             "mix": self.mix,
+            "stretch": self.stretch,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -232,7 +250,7 @@ class Curriculum:
         position = int(state["position"])
         if not 0 <= position < len(self.lessons):
             raise ValueError(f"curriculum state position {position} is out of range")
-        # Only the position is state; threshold, cadence, replay and mix come
+        # Only the position is state; threshold, cadence, replay, mix and stretch come
         # from the run's configuration, which a resumed run may change.
         self._state[0] = position
         self._state[1] = int(bool(state.get("completed", False)))
@@ -241,5 +259,5 @@ class Curriculum:
         return (
             f"Curriculum(lesson {self.lesson.index} of {len(self.lessons)}, "
             f"threshold={self.threshold}, check_every={self.check_every}, replay={self.replay}, "
-            f"mix={self.mix})"
+            f"mix={self.mix}, stretch={self.stretch})"
         )

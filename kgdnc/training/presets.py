@@ -110,6 +110,10 @@ class TrainConfig:
         curriculum_mix: fraction of episodes drawn uniformly from all lessons
             up to and including the current one (Zaremba & Sutskever 2014), on
             top of the task's replay of earlier lessons; 0 is the paper's.
+        curriculum_stretch: traversal: fraction of episodes on the current
+            lesson's graphs whose walks may be as long as the last lesson's
+            (up to 20 steps), so the query must be kept in memory; the checks
+            count none of them. 0 is the paper's.
         planning_steps: shortest path and inference: blank steps between query
             and answer (None: the paper's 10).
         aux_recall: recall blocks appended at the end of each training episode
@@ -181,6 +185,7 @@ class TrainConfig:
     check_mode: str | None = None
     pass_rule: str = "one-longer"
     curriculum_mix: float = 0.0
+    curriculum_stretch: float = 0.0
     planning_steps: int | None = None
     aux_recall: int = 0
     aux_queries: int = 0
@@ -242,6 +247,15 @@ class TrainConfig:
             )
         if not 0.0 <= self.curriculum_mix < 1.0:
             raise UserError(f"curriculum_mix must lie in [0, 1), got {self.curriculum_mix}")
+        if not 0.0 <= self.curriculum_stretch < 1.0:
+            raise UserError(
+                f"curriculum_stretch must lie in [0, 1), got {self.curriculum_stretch}"
+            )
+        if self.curriculum_stretch and self.task != "traversal":
+            raise UserError(
+                f"curriculum_stretch (--curriculum-stretch) is for traversal only, not "
+                f"{self.task}; drop it"
+            )
         if self.replay is not None and not 0.0 <= self.replay < 1.0:
             raise UserError(f"replay must lie in [0, 1), got {self.replay}")
         if not 0.0 <= self.dagger_beta <= 1.0:

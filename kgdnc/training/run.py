@@ -147,7 +147,8 @@ def parse_devices(text: str) -> int | str:
 RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "replay",
-    "curriculum_mix", "num_workers", "grad_clip", "dagger_beta", "planning_steps", "aux_recall",
+    "curriculum_mix", "curriculum_stretch", "num_workers", "grad_clip", "dagger_beta",
+    "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
 })
 
@@ -255,7 +256,7 @@ def warm_start(module: Any, curriculum: Any, path: Path) -> None:
 
 def make_curriculum(config: TrainConfig) -> Any:
     """The task's curriculum with the configuration's threshold, check cadence
-    (episodes), replay and mix."""
+    (episodes), replay, mix and stretch."""
     from kgdnc.tasks import Curriculum, get_task
     from kgdnc.training.data import check_plan
 
@@ -266,6 +267,7 @@ def make_curriculum(config: TrainConfig) -> Any:
         check_every=check_plan(config).every,
         replay=config.replay if config.replay is not None else task.replay,
         mix=config.curriculum_mix,
+        stretch=config.curriculum_stretch,
     )
 
 

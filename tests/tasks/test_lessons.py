@@ -121,3 +121,27 @@ def test_mixed_curriculum_draws_all_lessons_so_far_uniformly():
     assert counts[4] / 8000 == pytest.approx(0.5 + 0.5 / 4, abs=0.02)
     for lesson in (1, 2, 3):
         assert counts[lesson] / 8000 == pytest.approx(0.5 / 4, abs=0.015)
+
+
+def test_stretched_episodes_keep_the_lessons_graphs_and_reach_the_last_lessons_length():
+    rng = random.Random(0)
+    c = Curriculum(TRAVERSAL_LESSONS, replay=0.1, start=1, stretch=0.2)
+    drawn = [c(rng) for _ in range(8000)]
+    stretched = [lesson for lesson in drawn if lesson.index == 0]
+    assert len(stretched) / 8000 == pytest.approx(0.2, abs=0.015)
+    # the current lesson's graphs, walks of 1 up to the last lesson's 20 steps
+    assert set(stretched) == {Lesson(0, (3, 10), (2, 4), (1, 20))}
+    # the rest as without stretch: 10 % replay of lesson 1, lesson 2 otherwise
+    rest = [lesson.index for lesson in drawn if lesson.index]
+    assert rest.count(1) / len(rest) == pytest.approx(0.1, abs=0.015)
+    assert set(rest) == {1, 2}
+    assert Curriculum(TRAVERSAL_LESSONS, stretch=0.5).state_dict()["stretch"] == 0.5
+
+
+def test_stretched_traversal_episodes_are_numbered_zero_and_as_long_as_drawn():
+    from kgdnc.tasks.traversal import make_episode
+
+    c = Curriculum(TRAVERSAL_LESSONS, stretch=0.5)
+    lengths = {make_episode(c.stretched(c.lesson), seed).meta["length"] for seed in range(200)}
+    assert max(lengths) > 10 and min(lengths) == 1
+    assert make_episode(c.stretched(c.lesson), 0).meta["lesson"] == 0

@@ -139,3 +139,12 @@ def test_move_loss_choices_and_task():
         make_preset("cpu", "shortest-path", move_loss="digits")
     with pytest.raises(UserError, match="move_loss \\(--move-loss\\) is for shortest path"):
         make_preset("cpu", "traversal", move_loss="triple")
+
+
+def test_curriculum_stretch_is_for_traversal_only_and_a_share():
+    assert make_preset("cpu", "traversal", curriculum_stretch=0.1).curriculum_stretch == 0.1
+    with pytest.raises(UserError, match="curriculum_stretch \\(--curriculum-stretch\\) is for "
+                                        "traversal only"):
+        make_preset("cpu", "inference", curriculum_stretch=0.1)
+    with pytest.raises(UserError, match="must lie in \\[0, 1\\)"):
+        make_preset("cpu", "traversal", curriculum_stretch=1.0)
