@@ -82,6 +82,15 @@ def train(
     key_mask_floor: Annotated[
         float | None, typer.Option(help="With key masking, the mask's floor (Csordás: 0.1).")
     ] = None,
+    deallocation_erase: Annotated[
+        bool | None,
+        typer.Option(help="Wipe freed slots before the write (Csordás & Schmidhuber 2019).")
+    ] = None,
+    link_sharpness: Annotated[
+        bool | None,
+        typer.Option(help="Sharpen the link weightings per read head (Csordás & Schmidhuber "
+                          "2019).")
+    ] = None,
     memory_init: Annotated[
         float | None, typer.Option(help="Initial memory: this small constant (default zeros).")
     ] = None,
@@ -208,7 +217,9 @@ def train(
         plan_targets=plan_targets,
         real_choice=real_choice, move_loss=move_loss, link_sparsity=link_sparsity,
         hidden_size=hidden_size, num_layers=layers, word_size=word_size, read_heads=read_heads,
-        key_masking=key_masking, key_mask_floor=key_mask_floor, memory_init=memory_init,
+        key_masking=key_masking, key_mask_floor=key_mask_floor,
+        deallocation_erase=deallocation_erase, link_sharpness=link_sharpness,
+        memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,
         num_workers=workers,
     )

@@ -70,6 +70,8 @@ def network_config(config: TrainConfig) -> DNCConfig:
         link_sparsity=config.link_sparsity,
         key_masking=config.key_masking,
         key_mask_floor=config.key_mask_floor,
+        deallocation_erase=config.deallocation_erase,
+        link_sharpness=config.link_sharpness,
         memory_init=config.memory_init,
         bypass_dropout=config.bypass_dropout,
         layer_norm=config.layer_norm,

@@ -66,6 +66,10 @@ class TrainConfig:
         link_sparsity: K of the sparse link matrix, or None for dense links.
         key_masking: masked content lookup (Csordás & Schmidhuber 2019), a lever.
         key_mask_floor: with key masking, the mask's floor (Csordás: 0.1).
+        deallocation_erase: freed slots are wiped before the write (Csordás &
+            Schmidhuber 2019), a lever.
+        link_sharpness: per read head, exponents that sharpen the forward and
+            backward weightings (Csordás & Schmidhuber 2019), a lever.
         memory_init: a small constant for the initial memory (Collier & Beel
             2018), or None for zeros (the paper's).
         bypass_dropout: dropout on the controller's direct output path
@@ -162,6 +166,8 @@ class TrainConfig:
     link_sparsity: int | None = None
     key_masking: bool = False
     key_mask_floor: float = 0.0
+    deallocation_erase: bool = False
+    link_sharpness: bool = False
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False

@@ -163,6 +163,25 @@ def test_fused_step_in_float32_equals_eager(built: None, n: int) -> None:
     _compare(cfg, n, 2, seed=n, dtype=torch.float32, atol=2e-5)
 
 
+def test_sharpening_empty_links_in_float32_has_finite_gradients(built: None) -> None:
+    # the first step of an episode: every link 0, sharpness exponents near 1, so the
+    # sharpened weighting's normaliser sits just above float32's smallest normal and
+    # its square underflows (the gradient once divided 0 by it: NaN)
+    cfg = DNCConfig(**{**BASE, "read_heads": 4, "link_sharpness": True})  # type: ignore[arg-type]
+    state = initial_access_state(2, 64, cfg.word_size, 4, None, dtype=torch.float32,
+                                 device=torch.device("cpu"))
+    xi = torch.randn(2, cfg.interface_size, generator=torch.Generator().manual_seed(0))
+    xi[:, -2 * 4:] = -12.0  # the 2R sharpness fields, the last without key masks
+    fields = split_interface(xi, cfg)
+    assert fields.forward_sharpness is not None and fields.backward_sharpness is not None
+    assert torch.allclose(fields.forward_sharpness, torch.ones(2, 4))
+    _, eager_grads, _ = _step(cfg, state, xi, fused=False)
+    _, fused_grads, _ = _step(cfg, state, xi, fused=True)
+    for a, b in zip(eager_grads, fused_grads, strict=True):
+        assert torch.isfinite(b).all()
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5 * float(a.abs().max()))
+
+
 def test_fused_step_without_grad_equals_the_recorded_one(built: None) -> None:
     cfg = DNCConfig(**BASE)  # type: ignore[arg-type]
     gen = torch.Generator().manual_seed(3)

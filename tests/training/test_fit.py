@@ -281,7 +281,8 @@ def test_until_lesson_stops_after_that_lesson_and_keeps_its_weights(tiny_run, tm
 @pytest.mark.parametrize(
     "option, value",
     [("key_masking", True), ("key_mask_floor", 0.1), ("memory_init", 1e-3),
-     ("bypass_dropout", 0.2), ("layer_norm", True), ("link_sparsity", 4), ("fused", "auto")],
+     ("bypass_dropout", 0.2), ("layer_norm", True), ("link_sparsity", 4), ("fused", "auto"),
+     ("deallocation_erase", True), ("link_sharpness", True)],
 )
 def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option, value):
     from kgdnc.training.trained import load_trained

@@ -556,7 +556,9 @@ void sharpen_backward(const T* d, int64_t N, T s, const T* g, T* gd, T& gs) {
   T gcf = 0;
   for (int64_t n = 0; n < N; ++n) gcf += g[n] * P[n];
   T gtotal = gcf / Q;
-  T gQ = sum >= tiny ? -gcf * total / (Q * Q) : T(0);
+  // -gcf·total/Q², in an order that never forms Q² (it underflows in float32 for Q
+  // near tiny, and 0/0 made NaN where every d was 0 and s close to 1)
+  T gQ = sum >= tiny ? -gtotal * c : T(0);
   for (int64_t n = 0; n < N; ++n) {
     T ratio = d[n] / scale;
     T y = std::max(ratio, tiny);
