@@ -367,11 +367,17 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # lesson's first 51,200 episodes (``lr_hold``): seed 1's lesson-2 checks sat at 80 %
 # for 40k episodes and then climbed to a pass at 1e-3, where the plateau rule had
 # lowered the rate after 16k and the checks crept to 89 % by 345,600 (session 17).
+# Traversal gives a tenth of its episodes the current lesson's graphs with walks of up
+# to the last lesson's 20 steps (``curriculum_stretch``), so the query must be kept in
+# memory: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
+# without, and their passes answered 1.5–2× the final lesson's answer steps (33–34 %
+# after lesson 4 or 5 against 18–27 %; docs/results.md, session 19).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
 # paper's loss with the same queries stayed at 52.5 % after 94k examples; results.md).
 _CPU_LN_TASK: dict[str, dict[str, Any]] = {
+    "traversal": dict(curriculum_stretch=0.1),
     "inference": dict(aux_recall=3, lr_patience=12_800, hidden_size=256, key_masking=True,
                       key_mask_floor=0.1, lr_restart=True, lr_hold=51_200),
     "shortest-path": dict(move_loss="triple", real_choice=True, pass_rule="exact"),

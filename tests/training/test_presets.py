@@ -43,10 +43,12 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         changed = {k for k, v in c.to_dict().items() if base.to_dict()[k] != v}
         levers = {"preset", "batch_size", "layer_norm", "word_size", "fused"}
         # inference also learns the look-up from recall blocks; shortest path scores
-        # every digit of a move, on queries that need a plan, passed on exact answers
+        # every digit of a move, on queries that need a plan, passed on exact answers;
+        # traversal stretches a tenth of its walks
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
                              "key_mask_floor", "lr_restart", "lr_hold"},
-               "shortest-path": {"move_loss", "real_choice", "pass_rule"}}.get(task, set())
+               "shortest-path": {"move_loss", "real_choice", "pass_rule"},
+               "traversal": {"curriculum_stretch"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
         assert c.lr_patience == (12_800 if task == "inference" else 0)
@@ -55,6 +57,7 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert (c.hidden_size, c.key_masking, c.key_mask_floor, c.lr_restart, c.lr_hold) == (
             (256, True, 0.1, True, 51_200) if inference
             else (128, False, base.key_mask_floor, False, 0))
+        assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
