@@ -35,7 +35,8 @@ def test_tiny_run_trains_measures_resumes_and_tabulates(bench, tmp_path, capsys)
             assert 0.0 <= p["final"] <= 1.0 and p["test"] is None
             assert 0.0 <= p["final_steps"] <= 1.0
     assert "| base | 1 |" in out and "| mix-0.25 | 1 |" in out
-    assert "paper Final" in out and "Final (steps)" in out and (tmp_path / "learning_speed_traversal.png").is_file()
+    assert "paper Final" in out and "Final (steps)" in out
+    assert (tmp_path / "learning_speed_traversal.png").is_file()
     config = json.loads((tmp_path / "traversal/base/seed-0/history.json").read_text())
     assert config[-1]["lesson"] == 2
     # a second invocation finds the runs done: nothing more is trained
