@@ -154,21 +154,19 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
     done = json.loads(cache.read_text()) if cache.is_file() else {}
     for ckpt in sorted(spec.out.glob("passed-*.ckpt")):
         key = f"{ckpt.name}/{episodes}/{queries}/{int(test_graph)}/questions"
-        if key not in done:
-            lesson = int(ckpt.stem.split("-")[1])
+        entry = done.get(key)
+        if entry is None or "final_steps" not in entry:  # new, or measured before steps
             final = evaluate(ckpt, lesson=FINAL[spec.task], episodes=episodes, seed=4321)
-            test = None
-            if test_graph:
-                from kgdnc.reasoning.accuracy import graph_accuracy
+            if entry is None:
+                test = None
+                if test_graph:
+                    from kgdnc.reasoning.accuracy import graph_accuracy
 
-                test = graph_accuracy(ckpt, graph, lengths=lengths, episodes=queries,
-                                      seed=4321).accuracy
-            done[key] = {"lesson": lesson, "final": final.question_accuracy, "test": test,
-                         "final_steps": final.step_accuracy}
-            cache.write_text(json.dumps(done, indent=1))
-        elif "final_steps" not in done[key]:  # measured before answer steps were kept
-            final = evaluate(ckpt, lesson=FINAL[spec.task], episodes=episodes, seed=4321)
-            done[key]["final_steps"] = final.step_accuracy
+                    test = graph_accuracy(ckpt, graph, lengths=lengths, episodes=queries,
+                                          seed=4321).accuracy
+                entry = done[key] = {"lesson": int(ckpt.stem.split("-")[1]),
+                                     "final": final.question_accuracy, "test": test}
+            entry["final_steps"] = final.step_accuracy
             cache.write_text(json.dumps(done, indent=1))
         rows.append(done[key])
     return rows
