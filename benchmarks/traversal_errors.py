@@ -13,12 +13,18 @@ and what that step names:
 - anything after the last step (a missing termination) counts as ``no end``.
 
     python benchmarks/traversal_errors.py --model /path/to/passed-05.ckpt --lesson 14 --episodes 200
+    python benchmarks/traversal_errors.py --model /path/to/passed-05.ckpt --lesson 5 --longest 20
+
+``--longest L`` keeps the lesson's graphs and draws walks of up to L steps (the
+curriculum's stretched episodes when L is the last lesson's 20): are long walks
+lost to their length or to the larger graphs of the later lessons?
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import random
 
 import torch
@@ -53,12 +59,16 @@ def main() -> None:
     parser.add_argument("--lesson", type=int, required=True, help="1-14")
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--seed", type=int, default=4321, help="as kgdnc eval --seed")
+    parser.add_argument("--longest", type=int, default=None,
+                        help="walks of up to this many steps on the lesson's graphs")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
     module = lesson_module(load_trained(args.model))
     task = get_task("traversal")
     lesson = task.lessons[args.lesson - 1]
+    if args.longest is not None:
+        lesson = dataclasses.replace(lesson, length=(lesson.length[0], args.longest))
     asked: collections.Counter[int] = collections.Counter()
     right: collections.Counter[int] = collections.Counter()
     at_step: dict[int, collections.Counter[int]] = collections.defaultdict(collections.Counter)
@@ -81,7 +91,8 @@ def main() -> None:
             at_step[length][error[0]] += 1
             kinds[length][error[1]] += 1
 
-    print(f"{args.model}, lesson {args.lesson}, {args.episodes} episodes (seed {args.seed})")
+    walks = "" if args.longest is None else f", walks of up to {args.longest} steps"
+    print(f"{args.model}, lesson {args.lesson}{walks}, {args.episodes} episodes (seed {args.seed})")
     print("| walk length | walks | right | first wrong step (step: walks) | what it names |")
     print("|---|---|---|---|---|")
     for length in sorted(asked):
