@@ -156,6 +156,11 @@ def train(
         typer.Option(help="Traversal: share of episodes with walks up to the last lesson's "
                           "length on the current lesson's graphs (default 0).")
     ] = None,
+    stretch_reach: Annotated[
+        float | None,
+        typer.Option(help="With --curriculum-stretch: stretched walks up to this multiple of "
+                          "the lesson's longest (default: the last lesson's 20 steps).")
+    ] = None,
     planning_steps: Annotated[
         int | None, typer.Option(help="Shortest path, inference: planning steps (default 10).")
     ] = None,
@@ -213,6 +218,7 @@ def train(
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,
         curriculum_stretch=curriculum_stretch,
+        stretch_reach=stretch_reach,
         planning_steps=planning_steps, aux_recall=aux_recall, aux_queries=aux_queries,
         plan_targets=plan_targets,
         real_choice=real_choice, move_loss=move_loss, link_sparsity=link_sparsity,

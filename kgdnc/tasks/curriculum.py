@@ -8,6 +8,7 @@ batches).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -151,6 +152,9 @@ class Curriculum:
             longer than any trained, so the query must be kept in memory);
             they carry lesson number 0, so checks count none of them. 0 is the
             paper's.
+        stretch_reach: the stretched walks' longest as a multiple of the
+            current lesson's longest (rounded up, at most the last lesson's);
+            None: the last lesson's longest.
     """
 
     def __init__(
@@ -162,6 +166,7 @@ class Curriculum:
         start: int = 0,
         mix: float = 0.0,
         stretch: float = 0.0,
+        stretch_reach: float | None = None,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -173,6 +178,7 @@ class Curriculum:
         self.replay = replay
         self.mix = mix
         self.stretch = stretch
+        self.stretch_reach = stretch_reach
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -209,9 +215,13 @@ class Curriculum:
     __call__ = sample_lesson
 
     def stretched(self, lesson: Lesson) -> Lesson:
-        """``lesson`` with its length range reaching the last lesson's longest,
-        numbered 0 (no lesson: checks skip it)."""
-        longest = max(self.lessons[-1].length[1], lesson.length[1])
+        """``lesson`` with its length range reaching the last lesson's longest
+        (or ``stretch_reach`` times its own), numbered 0 (no lesson: checks skip it)."""
+        last, own = self.lessons[-1].length[1], lesson.length[1]
+        if self.stretch_reach is None:
+            longest = max(last, own)
+        else:
+            longest = max(own, min(last, math.ceil(self.stretch_reach * own)))
         return replace(lesson, index=0, length=(lesson.length[0], longest))
 
     def update(self, accuracy: float) -> bool:
@@ -239,6 +249,7 @@ class Curriculum:
             "replay": self.replay,
             "mix": self.mix,
             "stretch": self.stretch,
+            "stretch_reach": self.stretch_reach,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -250,7 +261,7 @@ class Curriculum:
         position = int(state["position"])
         if not 0 <= position < len(self.lessons):
             raise ValueError(f"curriculum state position {position} is out of range")
-        # Only the position is state; threshold, cadence, replay, mix and stretch come
+        # Only the position is state; threshold, cadence, replay, mix, stretch and reach come
         # from the run's configuration, which a resumed run may change.
         self._state[0] = position
         self._state[1] = int(bool(state.get("completed", False)))
@@ -259,5 +270,5 @@ class Curriculum:
         return (
             f"Curriculum(lesson {self.lesson.index} of {len(self.lessons)}, "
             f"threshold={self.threshold}, check_every={self.check_every}, replay={self.replay}, "
-            f"mix={self.mix}, stretch={self.stretch})"
+            f"mix={self.mix}, stretch={self.stretch}, stretch_reach={self.stretch_reach})"
         )

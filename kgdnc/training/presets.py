@@ -118,6 +118,9 @@ class TrainConfig:
             lesson's graphs whose walks may be as long as the last lesson's
             (up to 20 steps), so the query must be kept in memory; the checks
             count none of them. 0 is the paper's.
+        stretch_reach: with ``curriculum_stretch``: the stretched walks reach this
+            multiple of the current lesson's longest walk (rounded up, at most the
+            last lesson's 20 steps) instead of the last lesson's longest; None: 20.
         planning_steps: shortest path and inference: blank steps between query
             and answer (None: the paper's 10).
         aux_recall: recall blocks appended at the end of each training episode
@@ -192,6 +195,7 @@ class TrainConfig:
     pass_rule: str = "one-longer"
     curriculum_mix: float = 0.0
     curriculum_stretch: float = 0.0
+    stretch_reach: float | None = None
     planning_steps: int | None = None
     aux_recall: int = 0
     aux_queries: int = 0
@@ -262,6 +266,13 @@ class TrainConfig:
                 f"curriculum_stretch (--curriculum-stretch) is for traversal only, not "
                 f"{self.task}; drop it"
             )
+        if self.stretch_reach is not None and not self.curriculum_stretch:
+            raise UserError(
+                "stretch_reach (--stretch-reach) needs stretched episodes; add "
+                "--curriculum-stretch P or drop it"
+            )
+        if self.stretch_reach is not None and not self.stretch_reach >= 1.0:
+            raise UserError(f"stretch_reach must be at least 1, got {self.stretch_reach}")
         if self.replay is not None and not 0.0 <= self.replay < 1.0:
             raise UserError(f"replay must lie in [0, 1), got {self.replay}")
         if not 0.0 <= self.dagger_beta <= 1.0:

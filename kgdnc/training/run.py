@@ -147,8 +147,8 @@ def parse_devices(text: str) -> int | str:
 RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "replay",
-    "curriculum_mix", "curriculum_stretch", "num_workers", "grad_clip", "dagger_beta",
-    "planning_steps", "aux_recall",
+    "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
+    "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
 })
 
@@ -269,6 +269,7 @@ def make_curriculum(config: TrainConfig) -> Any:
         replay=config.replay if config.replay is not None else task.replay,
         mix=config.curriculum_mix,
         stretch=config.curriculum_stretch,
+        stretch_reach=config.stretch_reach,
     )
 
 

@@ -138,6 +138,29 @@ def test_stretched_episodes_keep_the_lessons_graphs_and_reach_the_last_lessons_l
     assert Curriculum(TRAVERSAL_LESSONS, stretch=0.5).state_dict()["stretch"] == 0.5
 
 
+def test_stretch_reach_is_a_multiple_of_the_lessons_longest_capped_at_the_last():
+    def longest(reach, position):
+        c = Curriculum(TRAVERSAL_LESSONS, start=position, stretch=0.5, stretch_reach=reach)
+        stretched = c.stretched(c.lesson)
+        assert stretched.index == 0 and stretched.nodes == c.lesson.nodes
+        assert stretched.length[0] == c.lesson.length[0]
+        return stretched.length[1]
+
+    # lessons 1, 4, 10, 13, 14 train walks of up to 1, 4, 7, 10, 20 steps
+    assert [longest(2.0, p) for p in (0, 3, 9, 12, 13)] == [2, 8, 14, 20, 20]
+    assert [longest(1.5, p) for p in (0, 3, 9)] == [2, 6, 11]  # rounded up
+    assert [longest(1.0, p) for p in (0, 3)] == [1, 4]  # the lesson itself
+    assert [longest(None, p) for p in (0, 3, 13)] == [20, 20, 20]  # the last lesson's
+    # the share drawn is the stretch's, every stretched walk within the reach
+    rng = random.Random(0)
+    c = Curriculum(TRAVERSAL_LESSONS, start=3, stretch=0.25, stretch_reach=2.0)
+    drawn = [c(rng) for _ in range(8000)]
+    stretched = [lesson for lesson in drawn if lesson.index == 0]
+    assert len(stretched) / 8000 == pytest.approx(0.25, abs=0.015)
+    assert set(stretched) == {Lesson(0, (5, 10), (2, 4), (1, 8))}
+    assert c.state_dict()["stretch_reach"] == 2.0
+
+
 def test_stretched_traversal_episodes_are_numbered_zero_and_as_long_as_drawn():
     from kgdnc.tasks.traversal import make_episode
 

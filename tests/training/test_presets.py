@@ -151,3 +151,14 @@ def test_curriculum_stretch_is_for_traversal_only_and_a_share():
         make_preset("cpu", "inference", curriculum_stretch=0.1)
     with pytest.raises(UserError, match="must lie in \\[0, 1\\)"):
         make_preset("cpu", "traversal", curriculum_stretch=1.0)
+
+
+def test_stretch_reach_needs_stretched_episodes_and_at_least_one():
+    config = make_preset("cpu-ln", "traversal", stretch_reach=2.0)
+    assert (config.curriculum_stretch, config.stretch_reach) == (0.1, 2.0)
+    assert make_preset("cpu-ln", "traversal").stretch_reach is None
+    with pytest.raises(UserError, match="stretch_reach \\(--stretch-reach\\) needs stretched "
+                                        "episodes"):
+        make_preset("cpu", "traversal", stretch_reach=2.0)
+    with pytest.raises(UserError, match="stretch_reach must be at least 1, got 0.5"):
+        make_preset("cpu-ln", "traversal", stretch_reach=0.5)
