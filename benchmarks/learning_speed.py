@@ -172,6 +172,28 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
     return rows
 
 
+def trained_length_steps(lesson: int, episodes: int, seed: int = 4321) -> float:
+    """Traversal: the final lesson's answer steps right for a network that answers
+    every walk up to lesson ``lesson``'s longest and, of a longer walk, only the
+    first that many triples; on the episodes that ``measure`` scores (the same
+    seed and count), so each pass has its own yardstick."""
+    import random
+
+    from kgdnc.tasks.registry import get_task
+    from kgdnc.training.data import mix_seed
+
+    spec = get_task("traversal")
+    longest = spec.lessons[lesson - 1].length[1]
+    final = spec.lessons[FINAL["traversal"] - 1]
+    right = total = 0
+    for i in range(episodes):
+        ep = spec.make_episode(final, random.Random(mix_seed(seed, i)))
+        steps = int(ep.mask.sum())  # the walk's triples and its termination triple
+        right += steps if int(ep.meta["length"]) <= longest else longest
+        total += steps
+    return right / total
+
+
 def summarise(spec: RunSpec, measured: list[dict[str, Any]]) -> dict[str, Any]:
     history = history_of(spec.out)
     passes = {}
@@ -205,7 +227,7 @@ def pct(value: float | None) -> str:
 
 
 def table(task: str, runs: list[dict[str, Any]], target: int, budget_s: float,
-          command: str) -> str:
+          command: str, episodes: int = 1000) -> str:
     """The markdown table: per configuration, the mean over seeds to pass each lesson."""
     lines = [
         f"Measured with `{command}` (budget {clock(budget_s)} a run, one torch thread; "
@@ -241,21 +263,31 @@ def table(task: str, runs: list[dict[str, Any]], target: int, budget_s: float,
         f"At each pass: accuracy on the final lesson ({FINAL[task]}) and on "
         f"{TEST[task][2]} (ours | paper, %). Final counts {QUESTIONS[task]} right; "
         "Final (steps) counts answer steps right, each against its target: the "
-        "paper does not say which of the two its column counts.",
+        "paper does not say which of the two its column counts."
+        + (" Trained length (steps): what a network that answers exactly the walks "
+           "of its lesson's lengths scores there, on the same episodes."
+           if task == "traversal" else ""),
         "",
-        "| config | seed | lesson | examples | Final | Final (steps) | paper Final | Test "
-        "| paper Test |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| config | seed | lesson | examples | Final | Final (steps) | "
+        + ("trained length (steps) | " if task == "traversal" else "")
+        + "paper Final | Test | paper Test |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if task == "traversal" else ""),
     ]
     if not any(r["passes"] for r in runs):
         lines.append("| (no lesson passed yet) | | | | | | | | |")
+    yardstick: dict[int, float] = {}
     for r in runs:
         for lesson, p in sorted(r["passes"].items()):
             paper_test, paper_final = PAPER[task][lesson - 1]
+            reference = ""
+            if task == "traversal":
+                if lesson not in yardstick:
+                    yardstick[lesson] = trained_length_steps(lesson, episodes)
+                reference = f"{pct(yardstick[lesson])} | "
             lines.append(
                 f"| {r['config']} | {r['seed']} | {lesson} | {p['examples']:,} | "
-                f"{pct(p.get('final'))} | {pct(p.get('final_steps'))} | {paper_final} | "
-                f"{pct(p.get('test'))} | {paper_test} |"
+                f"{pct(p.get('final'))} | {pct(p.get('final_steps'))} | {reference}"
+                f"{paper_final} | {pct(p.get('test'))} | {paper_test} |"
             )
     return "\n".join(lines)
 
@@ -323,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop a run once this lesson is passed (default: traversal 5, "
                              "inference 3, shortest path 6)")
     parser.add_argument("--out", type=Path, default=Path("runs/learning-speed"))
-    parser.add_argument("--episodes", type=int, default=100,
+    # 1,000: a sample of 200 reads the final lesson's step accuracy up to 3 points off
+    # (docs/results.md, "Levers", session 21)
+    parser.add_argument("--episodes", type=int, default=1000,
                         help="final-lesson episodes measured at each pass")
     parser.add_argument("--queries", type=int, default=100,
                         help="real-graph queries measured at each pass")
@@ -385,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
                + (" --no-test-graph" if args.no_test_graph else "")
                + f" --episodes {args.episodes}"
                + ("" if args.no_test_graph else f" --queries {args.queries}"))
-    text = table(args.task, all_runs, target, budget, command)
+    text = table(args.task, all_runs, target, budget, command, args.episodes)
     print(text)
     png = (ROOT / "docs" if args.write_docs else args.out) / f"learning_speed_{args.task}.png"
     plot(args.task, all_runs, png)

@@ -36,6 +36,7 @@ def test_tiny_run_trains_measures_resumes_and_tabulates(bench, tmp_path, capsys)
             assert 0.0 <= p["final_steps"] <= 1.0
     assert "| base | 1 |" in out and "| mix-0.25 | 1 |" in out
     assert "paper Final" in out and "Final (steps)" in out
+    assert "trained length (steps)" in out
     assert (tmp_path / "learning_speed_traversal.png").is_file()
     config = json.loads((tmp_path / "traversal/base/seed-0/history.json").read_text())
     assert config[-1]["lesson"] == 2
@@ -44,6 +45,27 @@ def test_tiny_run_trains_measures_resumes_and_tabulates(bench, tmp_path, capsys)
     assert bench.main(args) == 0
     again = json.loads((tmp_path / "traversal/base/seed-0/history.json").read_text())
     assert again[-1]["step"] == steps
+
+
+def test_trained_length_yardstick_counts_the_walks_a_lesson_covers(bench):
+    import random
+
+    from kgdnc.tasks.registry import get_task
+    from kgdnc.training.data import mix_seed
+
+    spec = get_task("traversal")
+    final = spec.lessons[13]
+    # by hand on lesson 1 (walks of one step): a 1-step walk's two answer steps
+    # (its triple and the termination triple) right, one step of every longer walk
+    eps = [spec.make_episode(final, random.Random(mix_seed(4321, i))) for i in range(30)]
+    steps = [int(e.mask.sum()) for e in eps]
+    right = [s if int(e.meta["length"]) <= 1 else 1 for e, s in zip(eps, steps, strict=True)]
+    assert bench.trained_length_steps(1, 30) == pytest.approx(sum(right) / sum(steps))
+    values = [bench.trained_length_steps(lesson, 30) for lesson in range(1, 15)]
+    assert values == sorted(values)  # longer lessons cover more
+    assert values[3] == values[4]  # lessons 4 and 5 both end at 4-step walks
+    assert values[-1] == 1.0  # the final lesson covers every walk
+    assert 0.05 < values[0] < 0.15
 
 
 def test_docs_section_is_replaced_in_place(bench, tmp_path):
