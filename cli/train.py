@@ -67,6 +67,11 @@ def train(
         typer.Option(help="With --lr-patience: the first this many training episodes of "
                      "each lesson never lower the rate (may change on --resume)."),
     ] = None,
+    lr_from_lesson: Annotated[
+        int | None,
+        typer.Option(help="With --lr-patience: the first lesson whose plateaus may lower "
+                     "the rate; earlier lessons keep --lr (may change on --resume)."),
+    ] = None,
     optimizer: Annotated[
         str | None, typer.Option(help="Override the preset's optimiser: rmsprop or adam.")
     ] = None,
@@ -213,7 +218,8 @@ def train(
 
     overrides = dict(
         batch_size=batch_size, lr=lr, lr_patience=lr_patience, lr_decay=lr_decay,
-        lr_min=lr_min, lr_restart=lr_restart, lr_hold=lr_hold, optimizer=optimizer,
+        lr_min=lr_min, lr_restart=lr_restart, lr_hold=lr_hold, lr_from_lesson=lr_from_lesson,
+        optimizer=optimizer,
         memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,
         eval_episodes=eval_episodes, pass_rule=pass_rule, curriculum_mix=curriculum_mix,

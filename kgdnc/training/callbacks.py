@@ -121,7 +121,7 @@ class CurriculumCallback(Callback):
         examples = int(getattr(pl_module, "examples_seen", 0))
         before = self.schedule.lr if self.schedule is not None else None
         changed = self.schedule is not None and self.schedule.update(
-            accuracy, examples, advanced or newly_completed
+            accuracy, examples, advanced or newly_completed, lesson=int(lesson) + 1
         )
         lowered = changed and self.schedule.lr < before  # type: ignore[union-attr,operator]
         if changed:

@@ -145,7 +145,8 @@ def parse_devices(text: str) -> int | str:
 # the episodes (steps, no weights), and the network options that hold no weights (the
 # fused step; sparse links, which the paper found to learn as dense ones)
 RESUMABLE = frozenset({
-    "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "batch_size",
+    "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_from_lesson",
+    "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
@@ -361,7 +362,8 @@ def train_run(options: RunOptions) -> TrainResult:
     # interval), best.ckpt when the curriculum progresses, passed-LL.ckpt per lesson
     schedule = (
         PlateauSchedule(config.lr, config.lr_patience, config.lr_decay, config.lr_min,
-                        restart=config.lr_restart, hold=config.lr_hold)
+                        restart=config.lr_restart, hold=config.lr_hold,
+                        first_lesson=config.lr_from_lesson)
         if config.lr_patience else None
     )
     curriculum_cb = CurriculumCallback(

@@ -11,6 +11,9 @@ the full rate (``--lr-restart``). With ``hold``, a lesson's first ``hold`` train
 episodes never lower the rate (``--lr-hold``): a new lesson's checks often sit flat
 for a while before they climb at once, and a rate lowered in that wait can hold the
 climb back for hundreds of thousands of episodes (docs/results.md, session 17).
+With ``first_lesson``, lessons before it never lower the rate (``--lr-from-lesson``):
+the early lessons' plateaus wait for a new way of reading memory, which a lowered
+rate holds back, where the later ones' need the lower rate (session 21).
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ class PlateauSchedule:
         restart: a passed lesson returns the rate to ``lr``.
         hold: training episodes at the start of each lesson (and of the run)
             during which the rate is never lowered; 0: none.
+        first_lesson: the first lesson (1-based) whose checks may lower the rate;
+            1: every lesson.
     """
 
     def __init__(
         self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.01,
-        restart: bool = False, hold: int = 0,
+        restart: bool = False, hold: int = 0, first_lesson: int = 1,
     ) -> None:
         if patience < 1:
             raise ValueError(f"patience must be at least 1 episode, got {patience}")
@@ -47,6 +52,8 @@ class PlateauSchedule:
             raise ValueError(f"decay must lie in (0, 1), got {decay}")
         if hold < 0:
             raise ValueError(f"hold must be at least 0 episodes, got {hold}")
+        if first_lesson < 1:
+            raise ValueError(f"first_lesson must be at least 1, got {first_lesson}")
         self.base = float(lr)
         self.lr = float(lr)
         self.patience = int(patience)
@@ -55,6 +62,7 @@ class PlateauSchedule:
         self.min_delta = float(min_delta)
         self.restart = bool(restart)
         self.hold = int(hold)
+        self.first_lesson = int(first_lesson)
         self.best = -math.inf
         self.since = 0  # episodes seen at the best check or the last drop
         self.start: float | None = None  # episodes seen when the lesson began
@@ -65,10 +73,11 @@ class PlateauSchedule:
         if self.start is None:
             self.start = float(episodes)
 
-    def update(self, accuracy: float, episodes: int, passed: bool) -> bool:
+    def update(self, accuracy: float, episodes: int, passed: bool, lesson: int = 1) -> bool:
         """Record one check (its accuracy, the run's episodes so far, whether it
-        passed the lesson). Returns True when the rate changed: lowered on a
-        plateau, or restored to ``base`` at a pass with ``restart``."""
+        passed the lesson, the 1-based lesson it checked). Returns True when the
+        rate changed: lowered on a plateau, or restored to ``base`` at a pass with
+        ``restart``."""
         if passed:
             self.best, self.since, self.start = -math.inf, episodes, float(episodes)
             if self.restart and self.lr != self.base:
@@ -80,7 +89,7 @@ class PlateauSchedule:
             return False
         if episodes - self.since < self.patience or self.lr <= self.floor:
             return False
-        if episodes - (self.start or 0.0) < self.hold:
+        if episodes - (self.start or 0.0) < self.hold or lesson < self.first_lesson:
             return False
         self.lr = max(self.lr * self.decay, self.floor)
         self.since = episodes
