@@ -385,10 +385,10 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # for 40k episodes and then climbed to a pass at 1e-3, where the plateau rule had
 # lowered the rate after 16k and the checks crept to 89 % by 345,600 (session 17).
 # Traversal gives a tenth of its episodes the current lesson's graphs with walks of up
-# to the last lesson's 20 steps (``curriculum_stretch``), so the query must be kept in
-# memory: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
-# without, and their passes answered 1.2–2.1× the final lesson's answer steps (33–34 %
-# after lesson 4 or 5 against 18–27 %; docs/results.md, session 19).
+# to the last lesson's 20 steps (``curriculum_stretch``), queries longer than a lesson's
+# own: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
+# without, and their passes answered 1.2–2.1× the final lesson's answer steps (30–31 %
+# after lesson 4 or 5 on 1,000 episodes; docs/results.md, sessions 19 and 21).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
