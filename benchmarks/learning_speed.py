@@ -6,8 +6,10 @@ other), for each seed, until the target lesson is passed or the time budget
 of the run is spent. Runs are resumable: a second invocation continues each
 unfinished run from its ``last.ckpt`` up to the same budget. For every lesson
 passed it measures the weights saved at the pass (``passed-LL.ckpt``) on the
-task's final lesson ("Final") and on its real test graph ("Test"), beside the
-paper's columns of ED Tables 3-5 (``../shared/PAPER.md`` §5), then writes
+task's final lesson ("Final", 1,000 episodes by default) and on its real test
+graph ("Test"), beside the paper's columns of ED Tables 3-5 (``../shared/PAPER.md``
+§5) and, for traversal, what a network that answers exactly its lesson's walk
+lengths scores on the same episodes (``trained_length_steps``), then writes
 
 - ``OUT/results.json``: every run's history, passes and measurements;
 - a markdown table (stdout, and with ``--write-docs`` into ``docs/results.md``
