@@ -11,6 +11,19 @@ from kgdnc.cli.main import app, user_errors
 from kgdnc.training.presets import DEFAULT_PRESET
 
 
+def _lessons(text: str | None) -> tuple[int, ...] | None:
+    """``--lr-keep-lessons``: "2" or "1,2" -> (2,) or (1, 2); "" -> none."""
+    if text is None:
+        return None
+    from kgdnc.errors import UserError
+
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise UserError(f"--lr-keep-lessons {text!r} is not a list of lesson numbers; "
+                        "write e.g. 2 or 1,2")
+    return tuple(int(p) for p in parts)
+
+
 @app.command()
 @user_errors
 def train(
@@ -67,10 +80,10 @@ def train(
         typer.Option(help="With --lr-patience: the first this many training episodes of "
                      "each lesson never lower the rate (may change on --resume)."),
     ] = None,
-    lr_from_lesson: Annotated[
-        int | None,
-        typer.Option(help="With --lr-patience: the first lesson whose plateaus may lower "
-                     "the rate; earlier lessons keep --lr (may change on --resume)."),
+    lr_keep_lessons: Annotated[
+        str | None,
+        typer.Option(help="With --lr-patience: lessons whose plateaus never lower the "
+                     "rate, e.g. 2 or 1,2 (may change on --resume)."),
     ] = None,
     optimizer: Annotated[
         str | None, typer.Option(help="Override the preset's optimiser: rmsprop or adam.")
@@ -218,7 +231,8 @@ def train(
 
     overrides = dict(
         batch_size=batch_size, lr=lr, lr_patience=lr_patience, lr_decay=lr_decay,
-        lr_min=lr_min, lr_restart=lr_restart, lr_hold=lr_hold, lr_from_lesson=lr_from_lesson,
+        lr_min=lr_min, lr_restart=lr_restart, lr_hold=lr_hold,
+        lr_keep_lessons=_lessons(lr_keep_lessons),
         optimizer=optimizer,
         memory_size=memory_size,
         memory_sizing=memory_sizing, check_every=check_every, check_mode=check_mode,

@@ -95,8 +95,8 @@ class TrainConfig:
             ``lr``, so each new lesson starts at the full rate.
         lr_hold: with ``lr_patience``, training episodes at the start of each
             lesson (and of the run) during which the rate is never lowered.
-        lr_from_lesson: with ``lr_patience``, the first lesson whose plateaus may
-            lower the rate (1: all); the lessons before it keep ``lr``.
+        lr_keep_lessons: with ``lr_patience``, lessons (1-based) whose plateaus
+            never lower the rate.
         momentum: RMSProp momentum.
         rmsprop_decay: RMSProp smoothing constant (``alpha`` in torch).
         grad_clip: global gradient-norm clip (0 disables).
@@ -188,7 +188,7 @@ class TrainConfig:
     lr_min: float = 1e-5
     lr_restart: bool = False
     lr_hold: int = 0
-    lr_from_lesson: int = 1
+    lr_keep_lessons: tuple[int, ...] = ()
     momentum: float = 0.9
     rmsprop_decay: float = 0.95
     grad_clip: float = 10.0
@@ -288,9 +288,12 @@ class TrainConfig:
             )
         if self.lr_hold < 0:
             raise UserError(f"lr_hold must be at least 0 episodes, got {self.lr_hold}")
-        if self.lr_from_lesson < 1:
-            raise UserError(f"lr_from_lesson must be a lesson number from 1, got "
-                            f"{self.lr_from_lesson}")
+        # a checkpoint's JSON gives a list: keep a tuple (hashable, comparable)
+        object.__setattr__(self, "lr_keep_lessons",
+                           tuple(sorted({int(k) for k in self.lr_keep_lessons})))
+        if any(k < 1 for k in self.lr_keep_lessons):
+            raise UserError(f"lr_keep_lessons are lesson numbers from 1, got "
+                            f"{list(self.lr_keep_lessons)}")
         if not 0.0 < self.lr_decay < 1.0:
             raise UserError(f"lr_decay must lie in (0, 1), got {self.lr_decay}")
         if self.lr_min <= 0:

@@ -145,7 +145,7 @@ def parse_devices(text: str) -> int | str:
 # the episodes (steps, no weights), and the network options that hold no weights (the
 # fused step; sparse links, which the paper found to learn as dense ones)
 RESUMABLE = frozenset({
-    "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_from_lesson",
+    "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
@@ -363,7 +363,7 @@ def train_run(options: RunOptions) -> TrainResult:
     schedule = (
         PlateauSchedule(config.lr, config.lr_patience, config.lr_decay, config.lr_min,
                         restart=config.lr_restart, hold=config.lr_hold,
-                        first_lesson=config.lr_from_lesson)
+                        keep_lessons=config.lr_keep_lessons)
         if config.lr_patience else None
     )
     curriculum_cb = CurriculumCallback(

@@ -11,14 +11,16 @@ the full rate (``--lr-restart``). With ``hold``, a lesson's first ``hold`` train
 episodes never lower the rate (``--lr-hold``): a new lesson's checks often sit flat
 for a while before they climb at once, and a rate lowered in that wait can hold the
 climb back for hundreds of thousands of episodes (docs/results.md, session 17).
-With ``first_lesson``, lessons before it never lower the rate (``--lr-from-lesson``):
-the early lessons' plateaus wait for a new way of reading memory, which a lowered
-rate holds back, where the later ones' need the lower rate (session 21).
+With ``keep_lessons``, the checks of the lessons listed never lower the rate
+(``--lr-keep-lessons``): a lesson whose checks sit flat while the network looks for
+a new way to read its memory needs the full rate, where others' last points need a
+lower one (docs/results.md, sessions 20–21).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 __all__ = ["PlateauSchedule"]
@@ -38,13 +40,12 @@ class PlateauSchedule:
         restart: a passed lesson returns the rate to ``lr``.
         hold: training episodes at the start of each lesson (and of the run)
             during which the rate is never lowered; 0: none.
-        first_lesson: the first lesson (1-based) whose checks may lower the rate;
-            1: every lesson.
+        keep_lessons: lessons (1-based) whose checks never lower the rate.
     """
 
     def __init__(
         self, lr: float, patience: int, decay: float, floor: float, min_delta: float = 0.01,
-        restart: bool = False, hold: int = 0, first_lesson: int = 1,
+        restart: bool = False, hold: int = 0, keep_lessons: Collection[int] = (),
     ) -> None:
         if patience < 1:
             raise ValueError(f"patience must be at least 1 episode, got {patience}")
@@ -52,8 +53,8 @@ class PlateauSchedule:
             raise ValueError(f"decay must lie in (0, 1), got {decay}")
         if hold < 0:
             raise ValueError(f"hold must be at least 0 episodes, got {hold}")
-        if first_lesson < 1:
-            raise ValueError(f"first_lesson must be at least 1, got {first_lesson}")
+        if any(lesson < 1 for lesson in keep_lessons):
+            raise ValueError(f"keep_lessons are lesson numbers from 1, got {keep_lessons}")
         self.base = float(lr)
         self.lr = float(lr)
         self.patience = int(patience)
@@ -62,7 +63,7 @@ class PlateauSchedule:
         self.min_delta = float(min_delta)
         self.restart = bool(restart)
         self.hold = int(hold)
-        self.first_lesson = int(first_lesson)
+        self.keep_lessons = frozenset(int(lesson) for lesson in keep_lessons)
         self.best = -math.inf
         self.since = 0  # episodes seen at the best check or the last drop
         self.start: float | None = None  # episodes seen when the lesson began
@@ -89,7 +90,7 @@ class PlateauSchedule:
             return False
         if episodes - self.since < self.patience or self.lr <= self.floor:
             return False
-        if episodes - (self.start or 0.0) < self.hold or lesson < self.first_lesson:
+        if episodes - (self.start or 0.0) < self.hold or lesson in self.keep_lessons:
             return False
         self.lr = max(self.lr * self.decay, self.floor)
         self.since = episodes

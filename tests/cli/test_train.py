@@ -209,7 +209,7 @@ def test_train_takes_the_plateau_schedule_options(tmp_path):
     out = tmp_path / "run"
     result = _train(out, "--task", "traversal", "--max-steps", "4", "--lr-patience", "8",
                     "--lr-decay", "0.5", "--lr-min", "1e-4", "--lr-restart", "--lr-hold", "16",
-                    "--lr-from-lesson", "3")
+                    "--lr-keep-lessons", "2,1")
     assert result.exit_code == 0, result.output
     history = json.loads((out / "history.json").read_text())
     assert all("lr" in h and "lr_lowered" in h for h in history)
@@ -218,7 +218,11 @@ def test_train_takes_the_plateau_schedule_options(tmp_path):
     config = checkpoint_meta(read_checkpoint(out / "last.ckpt"))["train_config"]
     assert (config["lr_patience"], config["lr_decay"], config["lr_min"]) == (8, 0.5, 1e-4)
     assert config["lr_restart"] is True and config["lr_hold"] == 16
-    assert config["lr_from_lesson"] == 3
+    assert list(config["lr_keep_lessons"]) == [1, 2]
+    wrong = _train(tmp_path / "wrong", "--task", "traversal", "--max-steps", "2",
+                   "--lr-patience", "8", "--lr-keep-lessons", "two")
+    assert wrong.exit_code == 2 and "--lr-keep-lessons 'two'" in wrong.output
+    assert "Traceback" not in wrong.output and not (tmp_path / "wrong").exists()
     bad = _train(tmp_path / "bad", "--task", "traversal", "--max-steps", "2",
                  "--lr-decay", "1.5")
     assert bad.exit_code == 2 and "lr_decay must lie in (0, 1)" in bad.output

@@ -74,23 +74,23 @@ def test_a_hold_keeps_the_rate_through_each_lessons_first_episodes():
     assert s.lr == pytest.approx(5e-4)
 
 
-def test_lessons_before_the_first_lesson_keep_the_rate():
+def test_the_kept_lessons_never_lower_the_rate():
     s = PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, restart=True,
-                        first_lesson=3)
+                        keep_lessons=(2,))
     s.update(0.5, 0, passed=False, lesson=1)
-    for episodes in (10, 20, 30, 40):  # a plateau on lesson 1: the rate stays
-        assert not s.update(0.5, episodes, passed=False, lesson=1)
-    assert not s.update(0.9, 45, passed=True, lesson=1)  # passed at the configured rate
-    for episodes in (50, 60, 70, 80):  # and on lesson 2
+    assert s.update(0.5, 10, passed=False, lesson=1)  # lesson 1: a plateau lowers it
+    assert s.lr == pytest.approx(5e-4)
+    assert s.update(0.9, 15, passed=True, lesson=1)  # restored at the pass
+    for episodes in (20, 30, 40, 50, 60):  # lesson 2 is kept: the rate stays
         assert not s.update(0.4, episodes, passed=False, lesson=2)
     assert s.lr == pytest.approx(1e-3)
-    assert not s.update(0.9, 85, passed=True, lesson=2)
-    s.update(0.4, 90, passed=False, lesson=3)  # lesson 3's first best
-    assert not s.update(0.4, 95, passed=False, lesson=3)
-    assert s.update(0.4, 100, passed=False, lesson=3)  # a plateau of 10 on lesson 3
+    assert not s.update(0.9, 65, passed=True, lesson=2)
+    s.update(0.4, 70, passed=False, lesson=3)  # lesson 3's first best
+    assert not s.update(0.4, 75, passed=False, lesson=3)
+    assert s.update(0.4, 80, passed=False, lesson=3)  # a plateau of 10 on lesson 3
     assert s.lr == pytest.approx(5e-4)
-    with pytest.raises(ValueError, match="first_lesson"):
-        PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, first_lesson=0)
+    with pytest.raises(ValueError, match="keep_lessons"):
+        PlateauSchedule(1e-3, patience=10, decay=0.5, floor=1e-5, keep_lessons=(0,))
 
 
 def test_the_hold_counts_from_where_training_begins():
@@ -136,7 +136,7 @@ def test_state_round_trip_and_a_new_rate_on_resume_starts_afresh():
     "field, value, words",
     [("lr_patience", -1, "lr_patience"), ("lr_decay", 1.0, "lr_decay"),
      ("lr_decay", 0.0, "lr_decay"), ("lr_min", 0.0, "lr_min"), ("lr_hold", -1, "lr_hold"),
-     ("lr_from_lesson", 0, "lr_from_lesson")],
+     ("lr_keep_lessons", (0, 2), "lr_keep_lessons")],
 )
 def test_bad_schedule_options_are_user_errors(field, value, words):
     with pytest.raises(UserError, match=words):
@@ -218,15 +218,20 @@ def test_a_run_holds_its_rate_through_a_lessons_first_episodes(tiny_run, tmp_pat
     assert checkpoint_meta(ckpt)["train_config"]["lr_hold"] == 48
 
 
-def test_a_run_keeps_its_rate_on_lessons_before_the_first_lesson(tiny_run, tmp_path):
-    # the plateau run above, its schedule acting from lesson 2 on: lesson 1 (the
-    # only one a run that passes nothing sees) keeps the configured rate throughout
+def test_a_run_keeps_its_rate_on_a_kept_lesson_and_saves_the_list(tiny_run, tmp_path):
+    # the plateau run above, lesson 1 kept: lesson 1 (the only one a run that passes
+    # nothing sees) keeps the configured rate throughout
     result = tiny_run(
-        "traversal", out=tmp_path / "late", max_steps=24,
+        "traversal", out=tmp_path / "kept", max_steps=24,
         overrides=(("threshold", 1.01), ("lr_patience", 16), ("lr_decay", 0.5),
-                   ("lr_min", 1e-4), ("lr_from_lesson", 2)),
+                   ("lr_min", 1e-4), ("lr_keep_lessons", (1,))),
     )
     assert len(result.history) >= 10
     assert [h["lr"] for h in result.history] == [pytest.approx(1e-3)] * len(result.history)
-    ckpt = read_checkpoint(tmp_path / "late" / "last.ckpt")
-    assert checkpoint_meta(ckpt)["train_config"]["lr_from_lesson"] == 2
+    ckpt = read_checkpoint(tmp_path / "kept" / "last.ckpt")
+    assert checkpoint_meta(ckpt)["train_config"]["lr_keep_lessons"] in ([1], (1,))
+    # the saved list comes back as the same configuration
+    from kgdnc.training.presets import TrainConfig
+
+    config = TrainConfig.from_dict(checkpoint_meta(ckpt)["train_config"])
+    assert config.lr_keep_lessons == (1,)
