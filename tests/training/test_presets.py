@@ -46,7 +46,7 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # every digit of a move, on queries that need a plan, passed on exact answers;
         # traversal stretches a tenth of its walks
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
-                             "key_mask_floor", "lr_restart", "lr_hold"},
+                             "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
                "traversal": {"curriculum_stretch"}}.get(task, set())
         assert changed == levers | own
@@ -57,6 +57,7 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert (c.hidden_size, c.key_masking, c.key_mask_floor, c.lr_restart, c.lr_hold) == (
             (256, True, 0.1, True, 51_200) if inference
             else (128, False, base.key_mask_floor, False, 0))
+        assert c.lr_keep_lessons == ((2,) if inference else ())
         assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
