@@ -390,8 +390,9 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # Lesson 2's plateaus never lower it (``lr_keep_lessons``): there a lowered rate
 # helped no seed, and seed 4, lowered from 211,200, sat at 83-85 % past 511,712; with
 # the rate held it passed at 371,200, so five seeds pass lessons 1-2 in a mean of
-# 172,800 examples, six in 181,300 (docs/results.md, sessions 20-21). Lesson 1's lowerings stay: at a
-# fixed rate seeds 1 and 4 took 192,000 and more than 249,600 examples to pass it.
+# 172,800 examples, six in 181,300 (docs/results.md, sessions 20-21). Lesson 1's
+# lowerings stay: at a fixed rate seeds 1 and 4 took 192,000 and more than 249,600
+# examples to pass it.
 # Traversal gives a tenth of its episodes the current lesson's graphs with walks of up
 # to the last lesson's 20 steps (``curriculum_stretch``), queries longer than a lesson's
 # own: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
