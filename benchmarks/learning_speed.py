@@ -29,6 +29,7 @@ the budget for a seconds-long smoke run (what the tests use).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import statistics
@@ -48,6 +49,7 @@ TEST = {
     "inference": ("family-tree", (4, 4), "family tree, 4-step relations"),
 }
 FINAL = {"traversal": 14, "inference": 17, "shortest-path": 15}
+MEASURE_SEED = 4321  # of the episodes each pass is scored on
 # what the Final column counts (question_accuracy)
 QUESTIONS = {"traversal": "whole walks", "inference": "queries",
              "shortest-path": "shortest routes"}
@@ -158,14 +160,14 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
         key = f"{ckpt.name}/{episodes}/{queries}/{int(test_graph)}/questions"
         entry = done.get(key)
         if entry is None or "final_steps" not in entry:  # new, or measured before steps
-            final = evaluate(ckpt, lesson=FINAL[spec.task], episodes=episodes, seed=4321)
+            final = evaluate(ckpt, lesson=FINAL[spec.task], episodes=episodes, seed=MEASURE_SEED)
             if entry is None:
                 test = None
                 if test_graph:
                     from kgdnc.reasoning.accuracy import graph_accuracy
 
                     test = graph_accuracy(ckpt, graph, lengths=lengths, episodes=queries,
-                                          seed=4321).accuracy
+                                          seed=MEASURE_SEED).accuracy
                 entry = done[key] = {"lesson": int(ckpt.stem.split("-")[1]),
                                      "final": final.question_accuracy, "test": test}
             entry["final_steps"] = final.step_accuracy
@@ -174,26 +176,33 @@ def measure(spec: RunSpec, episodes: int, queries: int, test_graph: bool) -> lis
     return rows
 
 
-def trained_length_steps(lesson: int, episodes: int, seed: int = 4321) -> float:
-    """Traversal: the final lesson's answer steps right for a network that answers
-    every walk up to lesson ``lesson``'s longest and, of a longer walk, only the
-    first that many triples; on the episodes that ``measure`` scores (the same
-    seed and count), so each pass has its own yardstick."""
+@functools.cache
+def _final_walks(episodes: int, seed: int) -> tuple[tuple[int, int], ...]:
+    """(walk length, answer steps) of the final traversal lesson's episodes, made
+    once for every lesson's yardstick."""
     import random
 
     from kgdnc.tasks.registry import get_task
     from kgdnc.training.data import mix_seed
 
     spec = get_task("traversal")
-    longest = spec.lessons[lesson - 1].length[1]
     final = spec.lessons[FINAL["traversal"] - 1]
-    right = total = 0
-    for i in range(episodes):
-        ep = spec.make_episode(final, random.Random(mix_seed(seed, i)))
-        steps = int(ep.mask.sum())  # the walk's triples and its termination triple
-        right += steps if int(ep.meta["length"]) <= longest else longest
-        total += steps
-    return right / total
+    made = (spec.make_episode(final, random.Random(mix_seed(seed, i))) for i in range(episodes))
+    # answer steps: the walk's triples and its termination triple
+    return tuple((int(ep.meta["length"]), int(ep.mask.sum())) for ep in made)
+
+
+def trained_length_steps(lesson: int, episodes: int, seed: int = MEASURE_SEED) -> float:
+    """Traversal: the final lesson's answer steps right for a network that answers
+    every walk up to lesson ``lesson``'s longest and, of a longer walk, only the
+    first that many triples; on the episodes that ``measure`` scores (the same
+    seed and count), so each pass has its own yardstick."""
+    from kgdnc.tasks.registry import get_task
+
+    longest = get_task("traversal").lessons[lesson - 1].length[1]
+    walks = _final_walks(episodes, seed)
+    right = sum(steps if length <= longest else longest for length, steps in walks)
+    return right / sum(steps for _, steps in walks)
 
 
 def summarise(spec: RunSpec, measured: list[dict[str, Any]]) -> dict[str, Any]:
@@ -277,15 +286,11 @@ def table(task: str, runs: list[dict[str, Any]], target: int, budget_s: float,
     ]
     if not any(r["passes"] for r in runs):
         lines.append("| (no lesson passed yet) | | | | | | | | |")
-    yardstick: dict[int, float] = {}
     for r in runs:
         for lesson, p in sorted(r["passes"].items()):
             paper_test, paper_final = PAPER[task][lesson - 1]
-            reference = ""
-            if task == "traversal":
-                if lesson not in yardstick:
-                    yardstick[lesson] = trained_length_steps(lesson, episodes)
-                reference = f"{pct(yardstick[lesson])} | "
+            reference = (f"{pct(trained_length_steps(lesson, episodes))} | "
+                         if task == "traversal" else "")
             lines.append(
                 f"| {r['config']} | {r['seed']} | {lesson} | {p['examples']:,} | "
                 f"{pct(p.get('final'))} | {pct(p.get('final_steps'))} | {reference}"
