@@ -86,6 +86,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "sparse-8": {"link_sparsity": 8},
     "planning-20": {"planning_steps": 20},
     "aux-recall-3": {"aux_recall": 3},
+    "answer-reset": {"layer_norm": True, "word_size": 64, "answer_reset": True},
     "exact-rule": {"pass_rule": "exact"},
 }
 

@@ -118,6 +118,11 @@ def train(
     layer_norm: Annotated[
         bool | None, typer.Option(help="Layer normalisation in the controller.")
     ] = None,
+    answer_reset: Annotated[
+        bool | None,
+        typer.Option(help="Zero the controller's state where an answer phase begins, so the "
+                     "query reaches the answer only through the memory (not in the paper).")
+    ] = None,
     fused: Annotated[
         str | None,
         typer.Option(help="The memory step: off (eager reference), auto or on (fused C++ "
@@ -246,7 +251,8 @@ def train(
         key_masking=key_masking, key_mask_floor=key_mask_floor,
         deallocation_erase=deallocation_erase, link_sharpness=link_sharpness,
         memory_init=memory_init,
-        bypass_dropout=bypass_dropout, layer_norm=layer_norm, fused=fused,
+        bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
+        fused=fused,
         num_workers=workers,
     )
     options = RunOptions(

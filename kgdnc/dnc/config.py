@@ -67,6 +67,12 @@ class DNCConfig:
             and W_y; the LSTM recurrence and the layer above see the raw h^l_t),
             and of the interface vector ξ_t = W_ξ LN(h_t) before it is clipped
             and split (rsDNC).
+        reset_inputs: input indices; before each step whose input x_t is 1 at
+            all of them, the LSTM controller's state (h, c) is zeroed, so what
+            the steps before it said reaches the steps after only through the
+            memory and the last read vectors. ``()``: never (the paper's DNC).
+            A lever, not in the paper: the graph tasks set it to the two
+            flags, which are both on only where an answer phase begins.
         fused: how the memory access step runs; the same equations either way.
             ``"off"``: the eager PyTorch reference (``memory.access_step``).
             ``"auto"``: the fused C++ step (``kgdnc.dnc.fused_cpu``: one operation
@@ -96,6 +102,7 @@ class DNCConfig:
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False
+    reset_inputs: tuple[int, ...] = ()
     fused: FusedMode = "off"
 
     def __post_init__(self) -> None:
@@ -133,6 +140,20 @@ class DNCConfig:
         ):
             raise UserError(
                 f"DNCConfig.memory_init must be a finite number or None, got {self.memory_init!r}"
+            )
+        reset = self.reset_inputs
+        if not isinstance(reset, tuple) or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < self.input_size
+            for i in reset
+        ):
+            raise UserError(
+                f"DNCConfig.reset_inputs must be a tuple of input indices in "
+                f"[0, {self.input_size}), got {reset!r}"
+            )
+        if reset and self.controller != "lstm":
+            raise UserError(
+                "DNCConfig.reset_inputs needs the lstm controller (a feedforward one has "
+                "no state to reset)"
             )
         if self.fused not in ("auto", "on", "off"):
             raise UserError(f"DNCConfig.fused must be 'auto', 'on' or 'off', got {self.fused!r}")
@@ -179,4 +200,6 @@ class DNCConfig:
             raise UserError(
                 f"unknown DNCConfig fields {unknown}: the checkpoint comes from another version"
             )
+        if "reset_inputs" in data:  # a list after a round trip through JSON
+            data = {**data, "reset_inputs": tuple(data["reset_inputs"])}
         return cls(**data)

@@ -310,6 +310,7 @@ def unroll(
     gates_x: Tensor, xi_bias: Tensor, controller: ControllerState, access: AccessState,
     norm_h: tuple[Tensor, Tensor] | None, norm_xi: tuple[Tensor, Tensor] | None,
     weights: tuple[Tensor, Tensor, Tensor], config: DNCConfig, eps: float = 1e-5,
+    keep: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, ControllerState, AccessState]:
     """All T steps of a one-layer LSTM controller and the fused access step, as one
     C++ operation with one autograd node.
@@ -325,10 +326,13 @@ def unroll(
         access: the access state before the first step.
         norm_h, norm_xi, weights: as for ``controller_step``.
         config: sizes and options (``lstm_grad_clip``, ``controller_clip``, access options).
+        keep: (T, B) or ``None``: before step t the LSTM state (h, c) is multiplied
+            by ``keep[t]`` (0 zeroes it: ``DNCConfig.reset_inputs``).
 
     Returns:
         hn (T, B, H) the controller outputs; reads (T+1, B, R·W) r_0 .. r_T;
-        h (T+1, B, H) the raw h_0 .. h_T (not differentiable: for the deferred
+        h (T+1, B, H) the raw h each step starts from (after a reset: ``keep``), then
+        h_T (not differentiable: for the deferred
         weight gradients); the controller and access states after the last step.
     """
     if not available():
@@ -339,7 +343,7 @@ def unroll(
     hn, reads, hs, h, c, *outs = torch.ops.kgdnc_fused.unroll(
         gates_x, xi_bias, g_h, b_h, g_i, b_i, controller.h[0], controller.c[0],
         access.memory, access.read_weights, access.write_weights, access.usage,
-        access.precedence, tensor, index, access.read_vectors, *weights, layer_norm,
+        access.precedence, tensor, index, access.read_vectors, *weights, keep, layer_norm,
         lstm_limit, limit, eps, *_options(config),
     )
     state = _access_state(outs, index is not None)

@@ -327,6 +327,17 @@ class DNC(nn.Module):
             return out, ControllerState(torch.stack(hs), torch.stack(cs))
         return out, ctrl
 
+    def _reset_keep(self, x: Tensor) -> Tensor | None:
+        """(T, B) 0 at the steps whose input is on (> 0.5) at every index of
+        ``config.reset_inputs``, 1 elsewhere; ``None`` when no step resets."""
+        index = self.config.reset_inputs
+        if not index:
+            return None
+        on = (x[..., list(index)] > 0.5).all(dim=-1)  # (B, T)
+        if not bool(on.any()):
+            return None
+        return (~on).to(x.dtype).t().contiguous()
+
     def _normalise_h(self, h: Tensor) -> Tensor:
         """layer_norm: LN over each layer's H units of h_t (B, L·H), own gain and bias."""
         assert self.norm_h_weight is not None and self.norm_h_bias is not None
@@ -382,6 +393,7 @@ class DNC(nn.Module):
             gates_x_all = F.linear(x_steps, self.weight_x, self.bias)
             weights = self._step_weights()
         gates_x = gates_x_all.unbind(0)
+        keep = self._reset_keep(x)  # (T, B): 0 where the controller's state is zeroed
         # the whole controller step as one C++ operation: one-layer LSTM, weights detached
         whole = (fused and self.fuse_controller and cfg.controller == "lstm"
                  and cfg.num_layers == 1
@@ -400,7 +412,8 @@ class DNC(nn.Module):
             if self.fuse_unroll and not record and steps > 0:
                 # all steps as one C++ operation
                 hn, reads_all, h_all, ctrl, access = fused_cpu.unroll(
-                    gates_x_all, xi_biases, ctrl, access, norm_h, norm_xi, whole_weights, cfg)
+                    gates_x_all, xi_biases, ctrl, access, norm_h, norm_xi, whole_weights, cfg,
+                    keep=keep)
                 if kept is not None:
                     kept.reads.append(reads_all[:-1].detach())
                     kept.recur[0].append(h_all[:-1])
@@ -411,6 +424,8 @@ class DNC(nn.Module):
         reads: list[Tensor] = []
         records: list[tuple[Tensor, ...]] = []
         for t in range(steps):
+            if keep is not None:
+                ctrl = _reset_controller(ctrl, keep[t])
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
             if whole:
                 if kept is not None:
@@ -464,6 +479,12 @@ class DNC(nn.Module):
             columns = zip(*records, strict=True)
             trace = MemoryTrace(*(torch.stack(items, dim=1) for items in columns))
         return y, DNCState(ctrl, access), trace
+
+
+def _reset_controller(ctrl: ControllerState, keep: Tensor) -> ControllerState:
+    """The LSTM state (h, c: (L, B, H)) times ``keep`` (B,): zeroed where it is 0."""
+    k = keep.view(1, -1, 1)
+    return ControllerState(ctrl.h * k, ctrl.c * k)
 
 
 class LSTMBaseline(nn.Module):

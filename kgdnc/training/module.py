@@ -23,7 +23,14 @@ from torch import Tensor
 
 from kgdnc import __version__
 from kgdnc.dnc import DNCConfig
-from kgdnc.tasks.codec import INPUT_SIZE, N_DIGITS, OUTPUT_SIZE, TERMINATION_LABEL
+from kgdnc.tasks.codec import (
+    FLAG_ANSWER,
+    FLAG_PHASE,
+    INPUT_SIZE,
+    N_DIGITS,
+    OUTPUT_SIZE,
+    TERMINATION_LABEL,
+)
 from kgdnc.training.checkpoint import FORMAT, FORMAT_VERSION, META_KEY
 from kgdnc.training.losses import Scores, StepResult, greedy_scores, sequence_loss
 from kgdnc.training.presets import TrainConfig
@@ -75,6 +82,7 @@ def network_config(config: TrainConfig) -> DNCConfig:
         memory_init=config.memory_init,
         bypass_dropout=config.bypass_dropout,
         layer_norm=config.layer_norm,
+        reset_inputs=(FLAG_PHASE, FLAG_ANSWER) if config.answer_reset else (),
         fused=config.fused,  # type: ignore[arg-type]
         controller_clip=config.controller_clip,
         lstm_grad_clip=config.lstm_grad_clip,

@@ -75,6 +75,10 @@ class TrainConfig:
         bypass_dropout: dropout on the controller's direct output path
             (Franke et al. 2018), so the answer must come through the reads.
         layer_norm: layer normalisation in the controller (Franke et al. 2018).
+        answer_reset: zero the LSTM controller's state where an answer phase
+            begins (the step with both flags on), so the query reaches the
+            answer only through the memory: a lever, not in the paper
+            (``DNCConfig.reset_inputs``).
         fused: how the DNC's memory access step runs (``DNCConfig.fused``):
             ``off`` (the eager reference), ``auto`` or ``on`` (the fused C++
             step on the CPU); the same equations, so a resumed run may change it.
@@ -176,6 +180,7 @@ class TrainConfig:
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False
+    answer_reset: bool = False
     fused: str = "off"
     lstm_grad_clip: float | None = None
     controller_clip: float | None = None
@@ -268,6 +273,13 @@ class TrainConfig:
             raise UserError(
                 f"curriculum_stretch (--curriculum-stretch) is for traversal only, not "
                 f"{self.task}; drop it"
+            )
+        if self.answer_reset and (self.model != "dnc" or self.controller != "lstm"
+                                  or self.task == "copy"):
+            raise UserError(
+                "answer_reset (--answer-reset) resets the DNC's LSTM controller where a "
+                "graph task's answer begins; use it with --model dnc, the lstm controller "
+                "and a graph task, or drop it"
             )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(

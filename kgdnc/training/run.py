@@ -209,8 +209,8 @@ def _resolve_config(options: RunOptions, last: Path) -> TrainConfig:
 NETWORK_FIELDS = frozenset({
     "task", "model", "controller", "hidden_size", "num_layers", "memory_size", "word_size",
     "read_heads", "link_sparsity", "key_masking", "key_mask_floor", "deallocation_erase",
-    "link_sharpness", "memory_init",
-    "bypass_dropout", "layer_norm", "lstm_grad_clip", "controller_clip", "memory_sizing",
+    "link_sharpness", "memory_init", "bypass_dropout", "layer_norm", "answer_reset",
+    "lstm_grad_clip", "controller_clip", "memory_sizing",
 })
 
 

@@ -420,16 +420,31 @@ def _state_leaves(state: AccessState) -> tuple[AccessState, list[torch.Tensor]]:
     return AccessState(m, rw, ww, u, p, out_links, rv), leaves
 
 
-@pytest.mark.parametrize("layer_norm", [False, True])
+def _with_resets(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (3, T, I) with inputs 0 and 1 both on at a few steps: resets with
+    ``reset_inputs=(0, 1)`` at step 0 of episode 2 and mid-episode in the others."""
+    x = x.clone()
+    for episode, step in ((0, 3), (0, 7), (1, 4), (2, 0)):
+        x[episode, step, :2] = 1.0
+    return x
+
+
+@pytest.mark.parametrize(("layer_norm", "reset"), [(False, False), (True, False), (True, True)])
 @pytest.mark.parametrize("option", list(OPTIONS))
-def test_unroll_equals_one_node_per_step(built: None, option: str, layer_norm: bool) -> None:
+def test_unroll_equals_one_node_per_step(
+    built: None, option: str, layer_norm: bool, reset: bool
+) -> None:
     """The whole unroll as one node: the values and gradients of the per-step nodes, for the
-    weights, the state before the first step and the state after the last."""
+    weights, the state before the first step and the state after the last; also with
+    controller resets (``reset_inputs``), one of them before the first step."""
     cfg = DNCConfig(**{**BASE, "hidden_size": 6, "layer_norm": layer_norm,
                        "lstm_grad_clip": 0.05, "controller_clip": 1.5,
+                       "reset_inputs": (0, 1) if reset else (),
                        **OPTIONS[option]})  # type: ignore[arg-type]
     x = torch.randn(3, 10, 3, generator=torch.Generator().manual_seed(11), dtype=F64)
     x[1, 6:] = 0.0  # a padded episode
+    if reset:
+        x = _with_resets(x)
     results = []
     for unroll in (False, True):
         model = _model(cfg, "on")
@@ -458,7 +473,36 @@ def test_unroll_equals_one_node_per_step(built: None, option: str, layer_norm: b
 
 
 @pytest.mark.parametrize("option", ["dense", "all_sparse"])
-def test_gradcheck_of_the_unroll(built: None, option: str) -> None:
+def test_whole_model_with_resets_equals_eager(built: None, option: str) -> None:
+    """Controller resets: the fused model (one node for the whole unroll) against the
+    eager reference, values and gradients, with the state before the first step reset
+    in one episode."""
+    cfg = DNCConfig(**{**BASE, "hidden_size": 6, "reset_inputs": (0, 1),
+                       **OPTIONS[option]})  # type: ignore[arg-type]
+    x = _with_resets(torch.randn(3, 9, 3, generator=torch.Generator().manual_seed(8), dtype=F64))
+    results = []
+    for mode in ("off", "on"):
+        model = _model(cfg, mode)
+        start = model.initial_state(3, memory_size=6)
+        h0 = torch.randn(1, 3, 6, dtype=F64, generator=torch.Generator().manual_seed(4))
+        h0.requires_grad_()
+        y, final = model(x, type(start)(type(start.controller)(h0, start.controller.c),
+                                        start.access))
+        (y.square().sum() + final.controller.c.sum()).backward()
+        grads = [p.grad.clone() for p in model.parameters()]  # type: ignore[union-attr]
+        results.append((y.detach(), grads, h0.grad.clone()))  # type: ignore[union-attr]
+    (y0, g0, h0), (y1, g1, h1) = results
+    assert torch.allclose(y0, y1, atol=1e-6)
+    for a, b in zip(g0, g1, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert torch.allclose(h0, h1, atol=1e-6)
+    assert h0[0, 2].abs().max() == 0  # episode 2 resets before its first step
+    assert h0[0, 0].abs().max() > 0
+
+
+@pytest.mark.parametrize(("option", "reset"), [("dense", False), ("all_sparse", False),
+                                               ("dense", True)])
+def test_gradcheck_of_the_unroll(built: None, option: str, reset: bool) -> None:
     cfg = DNCConfig(**{**BASE, "hidden_size": 2, "read_heads": 1, "word_size": 2,
                        "controller_clip": 0.9, **OPTIONS[option]})  # type: ignore[arg-type]
     gen = torch.Generator().manual_seed(6)
@@ -473,6 +517,8 @@ def test_gradcheck_of_the_unroll(built: None, option: str) -> None:
                rand(h, s, grad=False))  # fmt: skip
     inputs = (rand(steps, b, 4 * h), rand(steps, b, s), rand(h), rand(h), rand(s), rand(s),
               rand(1, b, h), rand(1, b, h), *leaves)
+    # (T, B): episode 0 resets before step 1, episode 1 before step 0
+    keep = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=F64) if reset else None
 
     def run(gx, xb, g_h, b_h, g_i, b_i, h0, c0, m, rw, ww, u, p, link, rv):  # type: ignore[no-untyped-def]
         links = SparseLinks(link, index) if index is not None else DenseLinks(link)
@@ -480,7 +526,8 @@ def test_gradcheck_of_the_unroll(built: None, option: str) -> None:
         from kgdnc.dnc.state import ControllerState
 
         hn, reads, _, ctrl, out = fused_cpu.unroll(
-            gx, xb, ControllerState(h0, c0), state, (g_h, b_h), (g_i, b_i), weights, cfg)
+            gx, xb, ControllerState(h0, c0), state, (g_h, b_h), (g_i, b_i), weights, cfg,
+            keep=keep)
         tensor = out.links.values if index is not None else out.links.link
         return (hn, reads, ctrl.h, ctrl.c, out.memory, out.read_weights, out.write_weights,
                 out.usage, out.precedence, tensor, out.read_vectors)

@@ -70,6 +70,42 @@ def test_state_carries_over_between_calls() -> None:
     torch.testing.assert_close(state.access.memory, state_all.access.memory)
 
 
+@pytest.mark.parametrize("layers", [1, 2])
+def test_a_reset_step_zeroes_the_controller_state_and_keeps_the_memory(layers: int) -> None:
+    """reset_inputs=(0, 1): a step whose inputs 0 and 1 are both 1 starts from a zero
+    LSTM state: the same as stopping before it and going on with (h, c) zeroed and the
+    memory and read vectors kept; the steps before it still matter through the memory."""
+    model = _model(num_layers=layers, reset_inputs=(0, 1))
+    x = _x(2, 7)
+    x[:, 4, :2] = 1.0  # both episodes reset before step 4
+    y_all, state_all = model(x)
+    y_a, state = model(x[:, :4])
+    ctrl = type(state.controller)(torch.zeros_like(state.controller.h),
+                                  torch.zeros_like(state.controller.c))
+    y_b, state = model(x[:, 4:], DNCState(ctrl, state.access))
+    torch.testing.assert_close(torch.cat([y_a, y_b], 1), y_all)
+    torch.testing.assert_close(state.controller.h, state_all.controller.h)
+    plain = _model(num_layers=layers)  # the same weights without resets differ after step 4
+    assert not torch.allclose(plain(x)[0][:, 4:], y_all[:, 4:])
+    torch.testing.assert_close(plain(x)[0][:, :4], y_all[:, :4])
+    x_other = x.clone()
+    x_other[:, :4, 2] += 1.0  # earlier inputs still reach the later steps (memory)
+    assert not torch.allclose(model(x_other)[0][:, 4:], y_all[:, 4:])
+
+
+def test_reset_inputs_are_checked_and_saved() -> None:
+    with pytest.raises(UserError, match="reset_inputs"):
+        DNCConfig(**{**TINY, "reset_inputs": (3,)})  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="lstm controller"):
+        DNCConfig(**{**TINY, "reset_inputs": (0,), "controller": "feedforward"})  # type: ignore[arg-type]
+    cfg = DNCConfig(**{**TINY, "reset_inputs": (0, 1)})  # type: ignore[arg-type]
+    data = {**cfg.to_dict(), "reset_inputs": [0, 1]}  # as JSON gives it back
+    assert DNCConfig.from_dict(data) == cfg
+    old = cfg.to_dict()
+    del old["reset_inputs"]  # a checkpoint from before the field: never resets
+    assert DNCConfig.from_dict(old).reset_inputs == ()
+
+
 def test_previous_reads_change_the_next_controller_input() -> None:
     model = _model()
     x = _x(1, 1)

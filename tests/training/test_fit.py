@@ -7,6 +7,7 @@ import torch
 from kgdnc.errors import UserError
 from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
 from kgdnc.training.losses import Scores
+from kgdnc.training.presets import TrainConfig
 
 
 @pytest.mark.parametrize(
@@ -297,6 +298,21 @@ def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option,
     # answers with the eager step, the same equations, so that nothing is compiled)
     answering = "off" if option == "fused" else value
     assert getattr(load_trained(out / "last.ckpt").model_config, option) == answering
+
+
+def test_answer_reset_reaches_the_network_and_is_saved(tiny_run, tmp_path):
+    from kgdnc.tasks.codec import FLAG_ANSWER, FLAG_PHASE
+    from kgdnc.training.trained import load_trained
+
+    out = tmp_path / "reset"
+    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", True),))
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["answer_reset"] is True
+    assert list(meta["model_config"]["reset_inputs"]) == [FLAG_PHASE, FLAG_ANSWER]
+    assert load_trained(out / "last.ckpt").model_config.reset_inputs == (FLAG_PHASE, FLAG_ANSWER)
+    with pytest.raises(UserError, match="answer_reset"):
+        TrainConfig(task="traversal", model="lstm", answer_reset=True)
+
 
 
 def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):

@@ -2054,8 +2054,8 @@ std::vector<Tensor> unroll_forward(const Tensor& gx_in, const Tensor& xb_in, con
                                    const Tensor& usage, const Tensor& precedence,
                                    const Tensor& links, const std::optional<Tensor>& index,
                                    const Tensor& rv0, const Tensor& wr_t, const Tensor& wh_t,
-                                   const Tensor& wi_t, const UnrollOptions& o,
-                                   std::vector<Tensor>* saved) {
+                                   const Tensor& wi_t, const std::optional<Tensor>& keep,
+                                   const UnrollOptions& o, std::vector<Tensor>* saved) {
   const Tensor gx = gx_in.contiguous();
   const int64_t T = gx.size(0), B = gx.size(1), H = h0.size(1);
   TORCH_CHECK(T >= 1 && gx.dim() == 3 && xb_in.dim() == 3 && xb_in.size(0) == T,
@@ -2070,7 +2070,14 @@ std::vector<Tensor> unroll_forward(const Tensor& gx_in, const Tensor& xb_in, con
   Tensor h = h0, c = c0, M = memory, wr = read_weights, ww = write_weights, u = usage;
   Tensor p = precedence, L = links, rv;
   std::optional<Tensor> idx = index;
+  const bool resets = keep.has_value() && keep->defined();
   for (int64_t t = 0; t < T; ++t) {
+    if (resets) {  // the LSTM state zeroed where keep[t] is 0
+      const Tensor k = (*keep)[t].unsqueeze(1);
+      h = h.mul(k);
+      c = c.mul(k);
+      h_all[t].copy_(h);
+    }
     ControllerSaved sv;
     std::vector<Tensor> ctrl = controller_forward_impl(
         gx[t], reads[t], h, c, ln_g, ln_b, xb[t], lni_g, lni_b, wr_t, wh_t, wi_t, o.layer_norm,
@@ -2115,7 +2122,7 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
                                const Tensor& precedence, const Tensor& links,
                                const std::optional<Tensor>& index, const Tensor& rv0,
                                const Tensor& wr_t, const Tensor& wh_t, const Tensor& wi_t,
-                               const UnrollOptions& o) {
+                               const std::optional<Tensor>& keep, const UnrollOptions& o) {
     const bool sparse = index.has_value() && index->defined();
     // saved: ln_g, lni_g, W_rᵀ, W_hᵀ, W_ξᵀ; the state before the first step; per step
     // ξ_t, access_forward's outputs but r, the controller's ControllerSaved
@@ -2125,8 +2132,9 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
     std::vector<Tensor> outs =
         unroll_forward(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
                        write_weights, usage, precedence, links, index, rv0, wr_t, wh_t, wi_t,
-                       o, &saved);
+                       keep, o, &saved);
     ctx->save_for_backward(saved);
+    ctx->saved_data["keep"] = keep.has_value() && keep->defined() ? *keep : Tensor();
     ctx->saved_data["steps"] = gx.size(0);
     ctx->saved_data["sparse"] = sparse;
     o.save(ctx);
@@ -2143,6 +2151,8 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
     const int64_t T = ctx->saved_data["steps"].toInt();
     const bool sparse = ctx->saved_data["sparse"].toBool();
     const UnrollOptions o = UnrollOptions::load(ctx);
+    const c10::IValue& kept = ctx->saved_data["keep"];  // None when no step resets
+    const Tensor keep = kept.isTensor() ? kept.toTensor() : Tensor();
     const Tensor &ln_g = s[0], &lni_g = s[1], &wr_t = s[2], &wh_t = s[3], &wi_t = s[4];
     constexpr size_t kHead = 5, kFirst = kHead + 7;  // the state before step 0: s[5..11]
     // step t's tensors start at base(t); the state before it: the previous step's
@@ -2208,11 +2218,16 @@ struct UnrollFunction : public torch::autograd::Function<UnrollFunction> {
       g_r = gc.r;
       g_h = gc.h_prev;
       g_c = gc.c_prev;
+      if (keep.defined()) {  // through the reset before step t
+        const Tensor k = keep[t].unsqueeze(1);
+        g_h = g_h.mul(k);
+        g_c = g_c.mul(k);
+      }
     }
     if (g_reads.defined()) g_r.add_(g_reads[0]);
     return {d_gx,     d_xb,     d_ln_g,   d_ln_b,   d_lni_g,  d_lni_b,  g_h,      g_c,
             gM,       gwr,      gww,      gu,       gp,       gL,       Tensor(), g_r.view({B, R, W}),
-            Tensor(), Tensor(), Tensor(), Tensor()};  // W_rᵀ, W_hᵀ, W_ξᵀ, the options
+            Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};  // W_rᵀ, W_hᵀ, W_ξᵀ, keep, options
   }
 };
 
@@ -2223,7 +2238,8 @@ std::vector<Tensor> unroll(const Tensor& gx, const Tensor& xb, const Tensor& ln_
                            const Tensor& usage, const Tensor& precedence, const Tensor& links,
                            const std::optional<Tensor>& index, const Tensor& rv0,
                            const Tensor& wr_t, const Tensor& wh_t, const Tensor& wi_t,
-                           bool layer_norm, double lstm_clip, double clip, double eps,
+                           const std::optional<Tensor>& keep, bool layer_norm,
+                           double lstm_clip, double clip, double eps,
                            bool key_masking, double key_mask_floor, bool deallocation_erase,
                            bool link_sharpness, bool sparse_threshold, double epsilon) {
   const UnrollOptions o{layer_norm,   lstm_clip,          clip,           eps,
@@ -2237,10 +2253,10 @@ std::vector<Tensor> unroll(const Tensor& gx, const Tensor& xb, const Tensor& ln_
   if (!needs_grad)
     return unroll_forward(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
                           write_weights, usage, precedence, links, index, rv0, wr_t, wh_t, wi_t,
-                          o, nullptr);
+                          keep, o, nullptr);
   return UnrollFunction::apply(gx, xb, ln_g, ln_b, lni_g, lni_b, h0, c0, memory, read_weights,
                                write_weights, usage, precedence, links, index, rv0, wr_t, wh_t,
-                               wi_t, o);
+                               wi_t, keep, o);
 }
 
 }  // namespace
@@ -2282,8 +2298,8 @@ TORCH_LIBRARY(kgdnc_fused, m) {
       "unroll(Tensor gx, Tensor xb, Tensor ln_g, Tensor ln_b, Tensor lni_g, Tensor lni_b, "
       "Tensor h0, Tensor c0, Tensor memory, Tensor read_weights, Tensor write_weights, "
       "Tensor usage, Tensor precedence, Tensor links, Tensor? index, Tensor read_vectors, "
-      "Tensor wr_t, Tensor wh_t, Tensor wi_t, bool layer_norm, float lstm_clip, float clip, "
-      "float eps, bool key_masking, float key_mask_floor, bool deallocation_erase, "
+      "Tensor wr_t, Tensor wh_t, Tensor wi_t, Tensor? keep, bool layer_norm, float lstm_clip, "
+      "float clip, float eps, bool key_masking, float key_mask_floor, bool deallocation_erase, "
       "bool link_sharpness, bool sparse_threshold, float epsilon) -> Tensor[]");
   m.impl("unroll", c10::DispatchKey::CompositeImplicitAutograd, TORCH_FN(unroll));
 }
