@@ -86,7 +86,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "sparse-8": {"link_sparsity": 8},
     "planning-20": {"planning_steps": 20},
     "aux-recall-3": {"aux_recall": 3},
-    "answer-reset": {"layer_norm": True, "word_size": 64, "answer_reset": True},
+    "answer-reset": {"layer_norm": True, "word_size": 64, "answer_reset": "first"},
+    "answer-reset-every": {"layer_norm": True, "word_size": 64, "answer_reset": "every"},
     "exact-rule": {"pass_rule": "exact"},
 }
 

@@ -119,9 +119,10 @@ def train(
         bool | None, typer.Option(help="Layer normalisation in the controller.")
     ] = None,
     answer_reset: Annotated[
-        bool | None,
-        typer.Option(help="Zero the controller's state where an answer phase begins, so the "
-                     "query reaches the answer only through the memory (not in the paper).")
+        str | None,
+        typer.Option(help="Zero the controller's state 'first' where an answer phase begins "
+                     "(the query reaches the answer only through the memory) or before "
+                     "'every' answer step; 'off' (default): never (not in the paper).")
     ] = None,
     fused: Annotated[
         str | None,

@@ -60,6 +60,13 @@ def codec_of(task: Any) -> dict[str, Any]:
     return dict(GRAPH_CODEC)
 
 
+# TrainConfig.answer_reset -> DNCConfig.reset_inputs: the flags on at the steps where the
+# controller's state is zeroed (both: an answer phase's first step; flag 1: every answer step)
+RESET_INPUTS: dict[str, tuple[int, ...]] = {
+    "off": (), "first": (FLAG_PHASE, FLAG_ANSWER), "every": (FLAG_ANSWER,),
+}
+
+
 def network_config(config: TrainConfig) -> DNCConfig:
     """The :class:`DNCConfig` of a training configuration (sizes from the task's codec)."""
     from kgdnc.tasks import get_task
@@ -82,7 +89,7 @@ def network_config(config: TrainConfig) -> DNCConfig:
         memory_init=config.memory_init,
         bypass_dropout=config.bypass_dropout,
         layer_norm=config.layer_norm,
-        reset_inputs=(FLAG_PHASE, FLAG_ANSWER) if config.answer_reset else (),
+        reset_inputs=RESET_INPUTS[config.answer_reset],
         fused=config.fused,  # type: ignore[arg-type]
         controller_clip=config.controller_clip,
         lstm_grad_clip=config.lstm_grad_clip,

@@ -49,6 +49,11 @@ PASS_RULES = ("exact", "one-longer")
 MOVE_LOSSES = ("candidates", "triple")
 
 
+# where --answer-reset zeroes the controller's state: never, where an answer phase
+# begins, before every answer step
+ANSWER_RESETS = ("off", "first", "every")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything a training run needs besides the task's own episode rules.
@@ -75,10 +80,12 @@ class TrainConfig:
         bypass_dropout: dropout on the controller's direct output path
             (Franke et al. 2018), so the answer must come through the reads.
         layer_norm: layer normalisation in the controller (Franke et al. 2018).
-        answer_reset: zero the LSTM controller's state where an answer phase
-            begins (the step with both flags on), so the query reaches the
-            answer only through the memory: a lever, not in the paper
-            (``DNCConfig.reset_inputs``).
+        answer_reset: zero the LSTM controller's state ``first`` where an answer
+            phase begins (the step with both flags on), so the query reaches the
+            answer only through the memory, or before ``every`` answer step
+            (flag 1 on), so each step also gets the walk's current node only
+            from the memory; ``off``: never (the paper's). A lever, not in the
+            paper (``DNCConfig.reset_inputs``).
         fused: how the DNC's memory access step runs (``DNCConfig.fused``):
             ``off`` (the eager reference), ``auto`` or ``on`` (the fused C++
             step on the CPU); the same equations, so a resumed run may change it.
@@ -180,7 +187,7 @@ class TrainConfig:
     memory_init: float | None = None
     bypass_dropout: float = 0.0
     layer_norm: bool = False
-    answer_reset: bool = False
+    answer_reset: str = "off"
     fused: str = "off"
     lstm_grad_clip: float | None = None
     controller_clip: float | None = None
@@ -274,8 +281,15 @@ class TrainConfig:
                 f"curriculum_stretch (--curriculum-stretch) is for traversal only, not "
                 f"{self.task}; drop it"
             )
-        if self.answer_reset and (self.model != "dnc" or self.controller != "lstm"
-                                  or self.task == "copy"):
+        if isinstance(self.answer_reset, bool):  # the first runs saved a bool
+            object.__setattr__(self, "answer_reset", "first" if self.answer_reset else "off")
+        if self.answer_reset not in ANSWER_RESETS:
+            raise UserError(
+                f"answer_reset must be one of {', '.join(ANSWER_RESETS)}, got "
+                f"{self.answer_reset!r}"
+            )
+        if self.answer_reset != "off" and (self.model != "dnc" or self.controller != "lstm"
+                                           or self.task == "copy"):
             raise UserError(
                 "answer_reset (--answer-reset) resets the DNC's LSTM controller where a "
                 "graph task's answer begins; use it with --model dnc, the lstm controller "

@@ -300,18 +300,27 @@ def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option,
     assert getattr(load_trained(out / "last.ckpt").model_config, option) == answering
 
 
-def test_answer_reset_reaches_the_network_and_is_saved(tiny_run, tmp_path):
+@pytest.mark.parametrize("where", ["first", "every"])
+def test_answer_reset_reaches_the_network_and_is_saved(tiny_run, tmp_path, where):
     from kgdnc.tasks.codec import FLAG_ANSWER, FLAG_PHASE
     from kgdnc.training.trained import load_trained
 
+    flags = (FLAG_PHASE, FLAG_ANSWER) if where == "first" else (FLAG_ANSWER,)
     out = tmp_path / "reset"
-    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", True),))
+    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", where),))
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
-    assert meta["train_config"]["answer_reset"] is True
-    assert list(meta["model_config"]["reset_inputs"]) == [FLAG_PHASE, FLAG_ANSWER]
-    assert load_trained(out / "last.ckpt").model_config.reset_inputs == (FLAG_PHASE, FLAG_ANSWER)
+    assert meta["train_config"]["answer_reset"] == where
+    assert tuple(meta["model_config"]["reset_inputs"]) == flags
+    assert load_trained(out / "last.ckpt").model_config.reset_inputs == flags
+
+
+def test_answer_reset_is_checked():
     with pytest.raises(UserError, match="answer_reset"):
-        TrainConfig(task="traversal", model="lstm", answer_reset=True)
+        TrainConfig(task="traversal", model="lstm", answer_reset="first")
+    with pytest.raises(UserError, match="answer_reset must be one of"):
+        TrainConfig(task="traversal", answer_reset="last")
+    assert TrainConfig(task="traversal", answer_reset=True).answer_reset == "first"  # type: ignore[arg-type]
+    assert TrainConfig(task="traversal").answer_reset == "off"
 
 
 
