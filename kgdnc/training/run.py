@@ -143,7 +143,8 @@ def parse_devices(text: str) -> int | str:
 
 # what a resume may change: training options, the planning steps and recall blocks of
 # the episodes (steps, no weights), and the network options that hold no weights (the
-# fused step; sparse links, which the paper found to learn as dense ones)
+# fused step; sparse links, which the paper found to learn as dense ones; where the
+# controller's state is reset)
 RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
@@ -151,6 +152,7 @@ RESUMABLE = frozenset({
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
+    "answer_reset",
 })
 
 

@@ -107,6 +107,20 @@ def test_resume_may_switch_to_sparse_links(tiny_run, tmp_path):
     assert meta["model_config"]["link_sparsity"] == 4
 
 
+def test_resume_may_change_where_the_controller_is_reset(tiny_run, tmp_path):
+    """The controller's reset holds no weights: a run may move it (``first`` for the
+    look-up of lesson 1, ``every`` after) and its network is rebuilt with it."""
+    from kgdnc.tasks.codec import FLAG_ANSWER
+
+    out = tmp_path / "run"
+    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", "first"),))
+    result = tiny_run(out=out, resume=True, max_steps=4, overrides=(("answer_reset", "every"),))
+    assert result.steps == 4
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["answer_reset"] == "every"
+    assert tuple(meta["model_config"]["reset_inputs"]) == (FLAG_ANSWER,)
+
+
 def test_resume_may_change_the_planning_steps(tiny_run, tmp_path):
     """Planning steps are blank steps of the episode, no weights: a shortest-path run
     may lengthen them on resume, and its episodes then carry that many."""
