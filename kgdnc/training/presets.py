@@ -430,8 +430,9 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # mean of 58.2k (without: 117k),
 # and two of them learnt to replay the query from memory, their passes answering 75-84 %
 # of the final lesson's steps from lesson 4 on (one from lesson 3), twice the paper's
-# column (docs/results.md, session 22). Zeroing it before every answer step (``every``) generalised as well in
-# the seeds that passed lesson 1, but three seeds of five sat on lesson 1 past 56k.
+# column (docs/results.md, session 22). Zeroing it before every answer step (``every``)
+# generalised as well in the seeds that passed lesson 1, but three seeds of five sat on
+# lesson 1 past 56k.
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
