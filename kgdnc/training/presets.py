@@ -465,5 +465,9 @@ def make_preset(name: str, task: str, model: str = "dnc", **overrides: Any) -> T
     bad = sorted(set(overrides) - fields)
     if bad:
         raise UserError(f"unknown training options {bad}")
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    if "answer_reset" not in given and (model != "dnc"
+                                        or values.get("controller", "lstm") != "lstm"):
+        values.pop("answer_reset", None)  # a preset's reset is the DNC's LSTM controller's
     return TrainConfig(task=task, model=model, preset=name, **values)

@@ -65,6 +65,13 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
 
+def test_the_preset_reset_is_left_out_where_there_is_no_lstm_controller():
+    assert make_preset("cpu-ln", "traversal", "lstm").answer_reset == "off"
+    assert make_preset("cpu-ln", "traversal", controller="feedforward").answer_reset == "off"
+    with pytest.raises(UserError, match="answer_reset"):
+        make_preset("cpu-ln", "traversal", "lstm", answer_reset="first")
+
+
 def test_overrides_and_round_trip():
     c = make_preset("cpu", "inference", "lstm", lr=3e-4, batch_size=8, seed=5)
     assert (c.model, c.lr, c.batch_size, c.seed) == ("lstm", 3e-4, 8, 5)
