@@ -426,7 +426,7 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # after lesson 4 or 5 on 1,000 episodes; docs/results.md, sessions 19 and 21).
 # Its controller's state is zeroed where the answer begins (``answer_reset="first"``), so
 # the query reaches the answer only through the memory: three seeds of four passed lesson 1
-# at 19.8k-24.6k examples (5.8-8.7 min; the fourth had not by 73.6k) and lessons 1-4 at a
+# at 19.8k-24.6k examples (5.8-8.7 min; the fourth had not by 118.8k) and lessons 1-4 at a
 # mean of 58.2k (without: 117k),
 # and two of them learnt to replay the query from memory, their passes answering 75-84 %
 # of the final lesson's steps from lesson 4 on (one from lesson 3), twice the paper's
