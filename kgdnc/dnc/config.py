@@ -71,8 +71,9 @@ class DNCConfig:
             all of them, the LSTM controller's state (h, c) is zeroed, so what
             the steps before it said reaches the steps after only through the
             memory and the last read vectors. ``()``: never (the paper's DNC).
-            A lever, not in the paper: the graph tasks set it to the two
-            flags, which are both on only where an answer phase begins.
+            A lever, not in the paper: the graph tasks' ``--answer-reset first``
+            sets it to the two flags (both on only where an answer phase begins),
+            ``every`` to flag 1 (on at every answer step).
         fused: how the memory access step runs; the same equations either way.
             ``"off"``: the eager PyTorch reference (``memory.access_step``).
             ``"auto"``: the fused C++ step (``kgdnc.dnc.fused_cpu``: one operation

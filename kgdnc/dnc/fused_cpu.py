@@ -332,8 +332,8 @@ def unroll(
     Returns:
         hn (T, B, H) the controller outputs; reads (T+1, B, R·W) r_0 .. r_T;
         h (T+1, B, H) the raw h each step starts from (after a reset: ``keep``), then
-        h_T (not differentiable: for the deferred
-        weight gradients); the controller and access states after the last step.
+        h_T (not differentiable: for the deferred weight gradients); the controller
+        and access states after the last step.
     """
     if not available():
         raise RuntimeError("the fused memory step is not available (see the warning above)")

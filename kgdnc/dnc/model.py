@@ -394,6 +394,7 @@ class DNC(nn.Module):
             weights = self._step_weights()
         gates_x = gates_x_all.unbind(0)
         keep = self._reset_keep(x)  # (T, B): 0 where the controller's state is zeroed
+        resets = [] if keep is None else (keep < 1).any(dim=1).tolist()  # per step
         # the whole controller step as one C++ operation: one-layer LSTM, weights detached
         whole = (fused and self.fuse_controller and cfg.controller == "lstm"
                  and cfg.num_layers == 1
@@ -424,7 +425,7 @@ class DNC(nn.Module):
         reads: list[Tensor] = []
         records: list[tuple[Tensor, ...]] = []
         for t in range(steps):
-            if keep is not None:
+            if resets and resets[t]:
                 ctrl = _reset_controller(ctrl, keep[t])
             reads_prev = access.read_vectors.reshape(b, cfg.read_size)  # r_{t-1}
             if whole:

@@ -427,12 +427,11 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # Its controller's state is zeroed where the answer begins (``answer_reset="first"``), so
 # the query reaches the answer only through the memory: three seeds of four passed lesson 1
 # at 19.8k-24.6k examples (5.8-8.7 min; the fourth had not by 118.8k) and lessons 1-4 at a
-# mean of 58.2k (without: 117k),
-# and two of them learnt to replay the query from memory, their passes answering 75-84 %
-# of the final lesson's steps from lesson 4 on (one from lesson 3), twice the paper's
-# column (docs/results.md, session 22). Zeroing it before every answer step (``every``)
-# generalised as well in the seeds that passed lesson 1, but three seeds of five sat on
-# lesson 1 past 56k.
+# mean of 58.2k (without: 117k), and two of them learnt to replay the query from memory,
+# their passes answering 75-84 % of the final lesson's steps from lesson 4 on (one from
+# lesson 3), twice the paper's column (docs/results.md, session 22). Zeroing it before
+# every answer step (``every``) generalised as well in the seeds that passed lesson 1,
+# but three seeds of five sat on lesson 1 past 56k.
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the

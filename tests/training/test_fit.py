@@ -337,7 +337,6 @@ def test_answer_reset_is_checked():
     assert TrainConfig(task="traversal").answer_reset == "off"
 
 
-
 def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):
     first = tmp_path / "first"
     tiny_run("traversal", out=first, max_steps=4, overrides=(("threshold", 0.0),))
