@@ -231,12 +231,15 @@ def _warm_config(options: RunOptions) -> TrainConfig:
             "have another input; pick a model of a graph task or of the same task"
         )
     given = dict(options.overrides)
-    bad = sorted(k for k in given if k in NETWORK_FIELDS and given[k] != getattr(saved, k))
+    # the network options that hold no weights may change, as on a resume
+    bad = sorted(k for k in given if k in NETWORK_FIELDS and k not in RESUMABLE
+                 and given[k] is not None and given[k] != getattr(saved, k))
     if bad:
         names = ", ".join(bad)
         raise UserError(f"{names} cannot differ from the model a warm start begins with; "
                         "drop them or train from scratch")
-    network = {k: getattr(saved, k) for k in NETWORK_FIELDS - {"task", "model"}}
+    kept = NETWORK_FIELDS - {"task", "model"} - {k for k in RESUMABLE if given.get(k) is not None}
+    network = {k: getattr(saved, k) for k in kept}
     return make_preset(
         options.preset, task, saved.model, seed=options.seed, **{**given, **network}
     )

@@ -76,3 +76,11 @@ def test_docs_section_is_replaced_in_place(bench, tmp_path):
     text = md.read_text()
     assert text.count("<!-- learning-speed:traversal -->") == 1
     assert "table two" in text and "table one" not in text and text.startswith("# Results")
+
+
+def test_set_values_are_json_or_bare_strings(bench):
+    assert bench.set_value("3e-4") == 3e-4
+    assert bench.set_value("true") is True
+    assert bench.set_value("[1, 2]") == [1, 2]
+    assert bench.set_value("None") is None
+    assert bench.set_value("auto") == "auto"

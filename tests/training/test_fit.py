@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from kgdnc.errors import UserError
+from kgdnc.tasks.codec import FLAG_ANSWER
 from kgdnc.training.checkpoint import checkpoint_meta, read_checkpoint
 from kgdnc.training.losses import Scores
 from kgdnc.training.presets import TrainConfig
@@ -356,6 +357,24 @@ def test_warm_start_takes_the_models_weights_and_lesson(tiny_run, tmp_path):
     with pytest.raises(UserError, match="cannot differ from the model"):
         tiny_run(out=tmp_path / "bad", init_from=first / "last.ckpt",
                  overrides=(("word_size", 64),))
+
+
+def test_warm_start_may_change_where_the_controller_resets(tiny_run, tmp_path):
+    """The reset holds no weights: a warm start may change it, as a resume may; the
+    model's other network options stay."""
+    first = tmp_path / "first"
+    tiny_run("traversal", out=first, max_steps=2, overrides=(("answer_reset", "first"),))
+    warm = tmp_path / "warm"
+    tiny_run(out=warm, init_from=first / "last.ckpt", max_steps=1,
+             overrides=(("answer_reset", "every"), ("threshold", 1.01)))
+    meta = checkpoint_meta(read_checkpoint(warm / "last.ckpt"))
+    assert meta["train_config"]["answer_reset"] == "every"
+    assert tuple(meta["model_config"]["reset_inputs"]) == (FLAG_ANSWER,)
+    kept = tmp_path / "kept"
+    tiny_run(out=kept, init_from=first / "last.ckpt", max_steps=1,
+             overrides=(("threshold", 1.01),))
+    assert checkpoint_meta(read_checkpoint(kept / "last.ckpt"))["train_config"][
+        "answer_reset"] == "first"
 
 
 def test_warm_start_from_another_tasks_model_takes_its_weights_only(tiny_run, tmp_path):
