@@ -90,6 +90,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "aux-recall-3": {"aux_recall": 3},
     "answer-reset": {"layer_norm": True, "word_size": 64, "answer_reset": "first"},
     "answer-reset-every": {"layer_norm": True, "word_size": 64, "answer_reset": "every"},
+    "answer-reset-from-2": {"layer_norm": True, "word_size": 64, "answer_reset": "first",
+                            "answer_reset_from": 2},
     "exact-rule": {"pass_rule": "exact"},
 }
 

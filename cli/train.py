@@ -122,7 +122,13 @@ def train(
         str | None,
         typer.Option(help="Zero the controller's state 'first' where an answer phase begins "
                      "(the query reaches the answer only through the memory) or before "
-                     "'every' answer step; 'off' (default): never (not in the paper).")
+                     "'every' answer step, or 'off' (the paper's; not in the paper). "
+                     "cpu-ln traversal: first (from lesson 2); other presets: off.")
+    ] = None,
+    answer_reset_from: Annotated[
+        int | None,
+        typer.Option(help="With --answer-reset: the first lesson trained with it (the "
+                     "lessons before train without; may change on --resume).")
     ] = None,
     fused: Annotated[
         str | None,
@@ -253,7 +259,7 @@ def train(
         deallocation_erase=deallocation_erase, link_sharpness=link_sharpness,
         memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
-        fused=fused,
+        answer_reset_from=answer_reset_from, fused=fused,
         num_workers=workers,
     )
     options = RunOptions(

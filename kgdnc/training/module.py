@@ -14,6 +14,7 @@ Shapes: B episodes, T steps, N memory slots.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -160,6 +161,19 @@ class GraphTaskModule(pl.LightningModule):
         if state is None:
             state = self.network.initial_state(x.shape[0], self.memory_size_for(x.shape[1]))
         return self.network(x, state)
+
+    def sync_answer_reset(self) -> None:
+        """Give the network the controller reset of the lesson being trained: none
+        before ``answer_reset_from``, ``answer_reset``'s from it on (the curriculum
+        callback calls it when training starts and after each check has saved its
+        checkpoints, so a pass is saved as it was trained)."""
+        if self.config.model != "dnc":
+            return
+        on = self.lesson + 1 >= self.config.answer_reset_from
+        want = RESET_INPUTS[self.config.answer_reset] if on else ()
+        if tuple(self.net_config.reset_inputs) != want:
+            self.net_config = dataclasses.replace(self.net_config, reset_inputs=want)
+            self.network.config = self.net_config
 
     # ------------------------------------------------------------------ steps
 

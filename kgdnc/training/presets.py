@@ -86,6 +86,9 @@ class TrainConfig:
             (flag 1 on), so each step also gets the walk's current node only
             from the memory; ``off``: never (the paper's). A lever, not in the
             paper (``DNCConfig.reset_inputs``).
+        answer_reset_from: the first lesson trained with ``answer_reset``; the
+            lessons before it train without (the state carries the query), and a
+            lesson passed there is saved as it was trained.
         fused: how the DNC's memory access step runs (``DNCConfig.fused``):
             ``off`` (the eager reference), ``auto`` or ``on`` (the fused C++
             step on the CPU); the same equations, so a resumed run may change it.
@@ -188,6 +191,7 @@ class TrainConfig:
     bypass_dropout: float = 0.0
     layer_norm: bool = False
     answer_reset: str = "off"
+    answer_reset_from: int = 1
     fused: str = "off"
     lstm_grad_clip: float | None = None
     controller_clip: float | None = None
@@ -294,6 +298,11 @@ class TrainConfig:
                 "answer_reset (--answer-reset) resets the DNC's LSTM controller where a "
                 "graph task's answer begins; use it with --model dnc, the lstm controller "
                 "and a graph task, or drop it"
+            )
+        if not isinstance(self.answer_reset_from, int) or self.answer_reset_from < 1:
+            raise UserError(
+                f"answer_reset_from (--answer-reset-from) is a lesson number (1 or more), "
+                f"got {self.answer_reset_from!r}"
             )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(
@@ -437,7 +446,7 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
 # paper's loss with the same queries stayed at 52.5 % after 94k examples; results.md).
 _CPU_LN_TASK: dict[str, dict[str, Any]] = {
-    "traversal": dict(curriculum_stretch=0.1, answer_reset="first"),
+    "traversal": dict(curriculum_stretch=0.1, answer_reset="first", answer_reset_from=2),
     "inference": dict(aux_recall=3, lr_patience=12_800, hidden_size=256, key_masking=True,
                       key_mask_floor=0.1, lr_restart=True, lr_hold=51_200,
                       lr_keep_lessons=(2,)),

@@ -152,7 +152,7 @@ RESUMABLE = frozenset({
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
-    "answer_reset",
+    "answer_reset", "answer_reset_from",
 })
 
 

@@ -114,7 +114,8 @@ def test_resume_may_change_where_the_controller_is_reset(tiny_run, tmp_path):
     from kgdnc.tasks.codec import FLAG_ANSWER
 
     out = tmp_path / "run"
-    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", "first"),))
+    tiny_run("traversal", out=out, max_steps=2,
+             overrides=(("answer_reset", "first"), ("answer_reset_from", 1)))
     result = tiny_run(out=out, resume=True, max_steps=4, overrides=(("answer_reset", "every"),))
     assert result.steps == 4
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
@@ -322,11 +323,35 @@ def test_answer_reset_reaches_the_network_and_is_saved(tiny_run, tmp_path, where
 
     flags = (FLAG_PHASE, FLAG_ANSWER) if where == "first" else (FLAG_ANSWER,)
     out = tmp_path / "reset"
-    tiny_run("traversal", out=out, max_steps=2, overrides=(("answer_reset", where),))
+    tiny_run("traversal", out=out, max_steps=2,
+             overrides=(("answer_reset", where), ("answer_reset_from", 1)))
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert meta["train_config"]["answer_reset"] == where
     assert tuple(meta["model_config"]["reset_inputs"]) == flags
     assert load_trained(out / "last.ckpt").model_config.reset_inputs == flags
+
+
+def test_answer_reset_begins_at_its_lesson_and_passes_keep_theirs(tiny_run, tmp_path):
+    """answer_reset_from 2: lesson 1 trains without the reset and its pass is saved
+    without it; from lesson 2 on the network resets, and its checkpoints say so."""
+    from kgdnc.tasks.codec import FLAG_PHASE
+    from kgdnc.training.trained import load_trained
+
+    out = tmp_path / "staged"
+    result = tiny_run("traversal", out=out, max_steps=4,
+                      overrides=(("answer_reset", "first"), ("answer_reset_from", 2),
+                                 ("threshold", 0.0)))
+    assert result.lesson == 3  # lessons 1 and 2 passed
+    first = (FLAG_PHASE, FLAG_ANSWER)
+    assert load_trained(out / "passed-01.ckpt").model_config.reset_inputs == ()
+    assert load_trained(out / "passed-02.ckpt").model_config.reset_inputs == first
+    assert load_trained(out / "last.ckpt").model_config.reset_inputs == first
+    # a resume at lesson 3 trains with the reset; moved to lesson 4, it trains without
+    tiny_run(out=out, resume=True, max_steps=5,
+             overrides=(("answer_reset_from", 4), ("threshold", 1.01)))
+    assert load_trained(out / "last.ckpt").model_config.reset_inputs == ()
+    with pytest.raises(UserError, match="answer_reset_from"):
+        TrainConfig(task="traversal", answer_reset="first", answer_reset_from=0)
 
 
 def test_answer_reset_is_checked():
@@ -363,10 +388,12 @@ def test_warm_start_may_change_where_the_controller_resets(tiny_run, tmp_path):
     """The reset holds no weights: a warm start may change it, as a resume may; the
     model's other network options stay."""
     first = tmp_path / "first"
-    tiny_run("traversal", out=first, max_steps=2, overrides=(("answer_reset", "first"),))
+    tiny_run("traversal", out=first, max_steps=2,
+             overrides=(("answer_reset", "first"), ("answer_reset_from", 1)))
     warm = tmp_path / "warm"
     tiny_run(out=warm, init_from=first / "last.ckpt", max_steps=1,
-             overrides=(("answer_reset", "every"), ("threshold", 1.01)))
+             overrides=(("answer_reset", "every"), ("answer_reset_from", 1),
+                        ("threshold", 1.01)))
     meta = checkpoint_meta(read_checkpoint(warm / "last.ckpt"))
     assert meta["train_config"]["answer_reset"] == "every"
     assert tuple(meta["model_config"]["reset_inputs"]) == (FLAG_ANSWER,)

@@ -44,12 +44,13 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         levers = {"preset", "batch_size", "layer_norm", "word_size", "fused"}
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers;
-        # traversal stretches a tenth of its walks and resets the controller where the
-        # answer begins
+        # traversal stretches a tenth of its walks and, from lesson 2, resets the
+        # controller where the answer begins
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
                              "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
-               "traversal": {"curriculum_stretch", "answer_reset"}}.get(task, set())
+               "traversal": {"curriculum_stretch", "answer_reset",
+                             "answer_reset_from"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
         assert c.lr_patience == (12_800 if task == "inference" else 0)
@@ -61,6 +62,7 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert c.lr_keep_lessons == ((2,) if inference else ())
         assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         assert c.answer_reset == ("first" if task == "traversal" else "off")
+        assert c.answer_reset_from == (2 if task == "traversal" else 1)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
