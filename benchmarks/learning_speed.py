@@ -326,13 +326,14 @@ def plot(task: str, runs: list[dict[str, Any]], file: Path) -> None:
     configs = list(dict.fromkeys(r["config"] for r in runs))
     colours = plt.get_cmap("tab10")
     styles = ["-", "--", ":", "-."]
+    seeds = sorted({r["seed"] for r in runs})
     for r in runs:
         if not r["curve"]:
             continue
         xs = [c[0] for c in r["curve"]]
         ys = [c[1] + (c[2] - 1) for c in r["curve"]]  # lesson - 1 + accuracy
         colour = colours(configs.index(r["config"]) % 10)
-        style = styles[r["seed"] % 4]
+        style = styles[seeds.index(r["seed"]) % len(styles)]
         ax.plot(xs, ys, style, color=colour, lw=1, label=f"{r['config']} s{r['seed']}")
         losses = [(c[0], c[3]) for c in r["curve"] if len(c) > 3 and c[3] is not None]
         if losses:
@@ -342,6 +343,9 @@ def plot(task: str, runs: list[dict[str, Any]], file: Path) -> None:
     ax.set_title(f"{task}: lessons passed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
+    thousands = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:.0f}k")
+    for axis in (ax, lx):
+        axis.xaxis.set_major_formatter(thousands)
     lx.set_xlabel("training examples")
     lx.set_ylabel("training loss per episode")
     lx.set_yscale("log")

@@ -443,8 +443,8 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # but three seeds of five sat on lesson 1 past 56k. The reset begins at lesson 2
 # (``answer_reset_from``): lesson 1's one-step walks need only the controller that
 # carries the query, and with the reset there two seeds of seven never passed it; without
-# it there five of five passed it at 29.2k-33.2k, and seeds 0, 1 and 2 then passed all
-# 14 lessons at 76.6k, 103.8k and 152.6k examples (results.md, session 23).
+# it there six of six passed it at 29.2k-33.6k, and seeds 0, 1, 2 and 4 then passed all
+# 14 lessons at 76.6k-152.6k examples, a mean of 103.2k (results.md, session 23).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
