@@ -22,8 +22,9 @@ lengths scores on the same episodes (``trained_length_steps``), then writes
 
 The base configuration is the ``cpu`` preset at batch 8 (the best measured
 batch before this benchmark) with the paper's protocol (edge labels, check
-cadence) and the fused memory step; each lever changes one thing. ``--tiny`` shrinks the network and
-the budget for a seconds-long smoke run (what the tests use).
+cadence) and the fused memory step; each lever changes one thing. ``--tiny``
+shrinks the network and the budget for a seconds-long smoke run (what the
+tests use).
 """
 
 from __future__ import annotations

@@ -120,9 +120,9 @@ def train(
     ] = None,
     answer_reset: Annotated[
         str | None,
-        typer.Option(help="Zero the controller's state 'first' where an answer phase begins "
-                     "(the query reaches the answer only through the memory) or before "
-                     "'every' answer step, or 'off' (the paper's; not in the paper). "
+        typer.Option(help="Zero the controller's state (not in the paper) 'first' where an "
+                     "answer phase begins (the query reaches the answer only through the "
+                     "memory) or before 'every' answer step; 'off': never (the paper's). "
                      "cpu-ln traversal: first (from lesson 2); other presets: off.")
     ] = None,
     answer_reset_from: Annotated[

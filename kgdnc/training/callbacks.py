@@ -38,12 +38,6 @@ if TYPE_CHECKING:
     from kgdnc.training.schedule import PlateauSchedule
 
 
-def _sync_reset(pl_module: pl.LightningModule) -> None:
-    sync = getattr(pl_module, "sync_answer_reset", None)
-    if sync is not None:
-        sync()
-
-
 class CurriculumCallback(Callback):
     """Advance the curriculum when the lesson's episodes are answered well enough.
 
@@ -86,7 +80,7 @@ class CurriculumCallback(Callback):
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
-        _sync_reset(pl_module)
+        pl_module.sync_answer_reset()  # type: ignore[operator]
         if self.schedule is not None:  # the module sets it on the optimiser next
             self.schedule.begin(int(getattr(pl_module, "examples_seen", 0)))
             pl_module.scheduled_lr = self.schedule.lr  # type: ignore[assignment]
@@ -156,7 +150,8 @@ class CurriculumCallback(Callback):
         self.history.append(record)
         pl_module.lesson = self.curriculum.position  # type: ignore[assignment]
         self._save(trainer, record, progress=float(lesson) + accuracy)
-        _sync_reset(pl_module)  # after the saves: a pass keeps the reset it was trained with
+        # after the saves: a pass keeps the reset it was trained with
+        pl_module.sync_answer_reset()  # type: ignore[operator]
 
     def _save(self, trainer: pl.Trainer, record: dict[str, Any], progress: float) -> None:
         """last.ckpt after every check; best.ckpt when the run progressed; a

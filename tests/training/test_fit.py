@@ -111,8 +111,6 @@ def test_resume_may_switch_to_sparse_links(tiny_run, tmp_path):
 def test_resume_may_change_where_the_controller_is_reset(tiny_run, tmp_path):
     """The controller's reset holds no weights: a run may move it (``first`` for the
     look-up of lesson 1, ``every`` after) and its network is rebuilt with it."""
-    from kgdnc.tasks.codec import FLAG_ANSWER
-
     out = tmp_path / "run"
     tiny_run("traversal", out=out, max_steps=2,
              overrides=(("answer_reset", "first"), ("answer_reset_from", 1)))
@@ -318,7 +316,7 @@ def test_each_lever_reaches_the_network_and_is_saved(tiny_run, tmp_path, option,
 
 @pytest.mark.parametrize("where", ["first", "every"])
 def test_answer_reset_reaches_the_network_and_is_saved(tiny_run, tmp_path, where):
-    from kgdnc.tasks.codec import FLAG_ANSWER, FLAG_PHASE
+    from kgdnc.tasks.codec import FLAG_PHASE
     from kgdnc.training.trained import load_trained
 
     flags = (FLAG_PHASE, FLAG_ANSWER) if where == "first" else (FLAG_ANSWER,)
