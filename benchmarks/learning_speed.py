@@ -22,7 +22,8 @@ lengths scores on the same episodes (``trained_length_steps``), then writes
 
 The base configuration is the ``cpu`` preset at batch 8 (the best measured
 batch before this benchmark) with the paper's protocol (edge labels, check
-cadence) and the fused memory step; each lever changes one thing. ``--tiny``
+cadence) and the fused memory step; each lever changes one thing. ``--preset
+cpu-ln`` puts the levers on ``kgdnc train``'s default instead. ``--tiny``
 shrinks the network and the budget for a seconds-long smoke run (what the
 tests use).
 """
@@ -107,6 +108,7 @@ class RunSpec:
     seed: int
     overrides: dict[str, Any]
     out: Path
+    preset: str = "cpu"
 
 
 def parse_budget(text: str) -> float:
@@ -152,7 +154,7 @@ def train(spec: RunSpec, budget_s: float, target: int) -> None:
     resume = (spec.out / "last.ckpt").is_file()
     options = RunOptions(
         task=None if resume else spec.task,
-        preset="cpu",
+        preset=spec.preset,
         seed=spec.seed,
         out=spec.out,
         resume=resume,
@@ -383,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", type=int, default=None,
                         help="stop a run once this lesson is passed (default: traversal 5, "
                              "inference 3, shortest path 6)")
+    parser.add_argument("--preset", default="cpu", choices=("cpu", "cpu-ln", "paper"),
+                        help="the preset each configuration changes (default: cpu, the "
+                             "levers' yardstick; cpu-ln: kgdnc train's default)")
     parser.add_argument("--out", type=Path, default=Path("runs/learning-speed"))
     # 1,000: a sample of 200 reads the final lesson's step accuracy up to 3 points off
     # (docs/results.md, "Levers", session 21)
@@ -420,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {**BASE, **LEVERS[config], **(TINY if args.tiny else {}), **extra}
         for seed in seeds:
             out = args.out / args.task / config / f"seed-{seed}"
-            specs.append(RunSpec(args.task, config, seed, overrides, out))
+            specs.append(RunSpec(args.task, config, seed, overrides, out, args.preset))
     if args.measure_only:  # only the runs that exist
         specs = [spec for spec in specs if history_of(spec.out)]
     runs = []
@@ -442,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
                                                                  for s in specs}]
     all_runs = keep + runs
     results.write_text(json.dumps(all_runs, indent=1))
-    command = (f"python benchmarks/learning_speed.py --task {args.task} --configs "
+    command = (f"python benchmarks/learning_speed.py --task {args.task}"
+               + ("" if args.preset == "cpu" else f" --preset {args.preset}")
+               + " --configs "
                f"{','.join(dict.fromkeys(r['config'] for r in all_runs))} "
                f"--seeds {args.seeds} --budget {args.budget} --lessons {target}"
                + (" --no-test-graph" if args.no_test_graph else "")

@@ -84,3 +84,17 @@ def test_set_values_are_json_or_bare_strings(bench):
     assert bench.set_value("[1, 2]") == [1, 2]
     assert bench.set_value("None") is None
     assert bench.set_value("auto") == "auto"
+
+
+def test_preset_option_trains_on_that_preset(bench, tmp_path):
+    import torch
+
+    args = ["--task", "traversal", "--preset", "cpu-ln", "--configs", "base", "--seeds", "0",
+            "--budget", "00:01:00", "--lessons", "1", "--out", str(tmp_path), "--tiny",
+            "--no-test-graph", "--episodes", "4", "--set", "threshold=0.0"]
+    assert bench.main(args) == 0
+    ckpt = torch.load(tmp_path / "traversal/base/seed-0/last.ckpt", map_location="cpu",
+                      weights_only=False)
+    config = ckpt["hyper_parameters"]["train_config"]
+    assert config["preset"] == "cpu-ln" and config["layer_norm"] is True
+    assert config["hidden_size"] == 16  # --tiny still shrinks it
