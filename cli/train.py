@@ -130,6 +130,15 @@ def train(
         typer.Option(help="With --answer-reset: the first lesson trained with it (the "
                      "lessons before train without; may change on --resume).")
     ] = None,
+    late_threshold: Annotated[
+        float | None,
+        typer.Option(help="The pass mark of the lessons from --late-threshold-from on (not "
+                     "in the paper, whose mark is 0.9; may change on --resume).")
+    ] = None,
+    late_threshold_from: Annotated[
+        int | None,
+        typer.Option(help="With --late-threshold: the first lesson passed at it.")
+    ] = None,
     fused: Annotated[
         str | None,
         typer.Option(help="The memory step: off (eager reference), auto or on (fused C++ "
@@ -259,7 +268,8 @@ def train(
         deallocation_erase=deallocation_erase, link_sharpness=link_sharpness,
         memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
-        answer_reset_from=answer_reset_from, fused=fused,
+        answer_reset_from=answer_reset_from, late_threshold=late_threshold,
+        late_threshold_from=late_threshold_from, fused=fused,
         num_workers=workers,
     )
     options = RunOptions(

@@ -155,6 +155,9 @@ class Curriculum:
         stretch_reach: the stretched walks' longest as a multiple of the
             current lesson's longest (rounded up, at most the last lesson's);
             None: the last lesson's longest.
+        late_threshold: the pass mark of the lessons from ``late_from`` on
+            (None: ``threshold`` throughout, the paper's).
+        late_from: the first lesson (1-based) passed at ``late_threshold``.
     """
 
     def __init__(
@@ -167,6 +170,8 @@ class Curriculum:
         mix: float = 0.0,
         stretch: float = 0.0,
         stretch_reach: float | None = None,
+        late_threshold: float | None = None,
+        late_from: int = 1,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -179,6 +184,8 @@ class Curriculum:
         self.mix = mix
         self.stretch = stretch
         self.stretch_reach = stretch_reach
+        self.late_threshold = late_threshold
+        self.late_from = late_from
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -224,6 +231,13 @@ class Curriculum:
             longest = max(own, min(last, math.ceil(self.stretch_reach * own)))
         return replace(lesson, index=0, length=(lesson.length[0], longest))
 
+    @property
+    def pass_mark(self) -> float:
+        """The accuracy that passes the current lesson."""
+        if self.late_threshold is not None and self.position + 1 >= self.late_from:
+            return self.late_threshold
+        return self.threshold
+
     def update(self, accuracy: float) -> bool:
         """Record a check's accuracy (greedy answers on the current lesson).
 
@@ -231,7 +245,7 @@ class Curriculum:
             True when the lesson was passed and the curriculum moved to the next
             one; passing the last lesson sets :attr:`completed` and returns False.
         """
-        if accuracy < self.threshold:
+        if accuracy < self.pass_mark:
             return False
         if self.position + 1 < len(self.lessons):
             self._state[0] += 1
@@ -245,6 +259,8 @@ class Curriculum:
             "completed": self.completed,
             "n_lessons": len(self.lessons),
             "threshold": self.threshold,
+            "late_threshold": self.late_threshold,
+            "late_from": self.late_from,
             "check_every": self.check_every,
             "replay": self.replay,
             "mix": self.mix,

@@ -166,6 +166,10 @@ class TrainConfig:
             optimal triples' own probability under the nine digit softmaxes, not
             renormalised, so every digit is a target as in traversal: a lever).
         threshold: accuracy that passes a lesson (None: the task's own).
+        late_threshold: the pass mark of the lessons from ``late_threshold_from``
+            on (None: ``threshold`` throughout, the paper's): a late lesson
+            trains past its first check at the usual mark.
+        late_threshold_from: the first lesson passed at ``late_threshold``.
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
         dagger_beta: β of DAgger in shortest-path training.
@@ -222,6 +226,8 @@ class TrainConfig:
     real_choice: bool = False
     move_loss: str = "candidates"
     threshold: float | None = None
+    late_threshold: float | None = None
+    late_threshold_from: int = 1
     replay: float | None = None
     dagger_beta: float = 0.8
     num_workers: int = 0
@@ -303,6 +309,16 @@ class TrainConfig:
             raise UserError(
                 f"answer_reset_from (--answer-reset-from) is a lesson number (1 or more), "
                 f"got {self.answer_reset_from!r}"
+            )
+        if self.late_threshold is not None and not 0.0 < self.late_threshold <= 1.0:
+            raise UserError(
+                f"late_threshold (--late-threshold) is an accuracy in (0, 1], got "
+                f"{self.late_threshold}"
+            )
+        if not isinstance(self.late_threshold_from, int) or self.late_threshold_from < 1:
+            raise UserError(
+                f"late_threshold_from (--late-threshold-from) is a lesson number (1 or more), "
+                f"got {self.late_threshold_from!r}"
             )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(

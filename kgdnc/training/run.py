@@ -148,7 +148,8 @@ def parse_devices(text: str) -> int | str:
 RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
-    "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "replay",
+    "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "late_threshold",
+    "late_threshold_from", "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
@@ -262,7 +263,7 @@ def warm_start(module: Any, curriculum: Any, path: Path) -> None:
 
 
 def make_curriculum(config: TrainConfig) -> Any:
-    """The task's curriculum with the configuration's threshold, check cadence
+    """The task's curriculum with the configuration's pass marks, check cadence
     (episodes), replay, mix and stretch."""
     from kgdnc.tasks import Curriculum, get_task
     from kgdnc.training.data import check_plan
@@ -276,6 +277,8 @@ def make_curriculum(config: TrainConfig) -> Any:
         mix=config.curriculum_mix,
         stretch=config.curriculum_stretch,
         stretch_reach=config.stretch_reach,
+        late_threshold=config.late_threshold,
+        late_from=config.late_threshold_from,
     )
 
 

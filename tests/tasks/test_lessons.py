@@ -77,6 +77,22 @@ def test_update_advances_only_at_threshold():
     assert c.update(1.0) is False and c.completed and c.lesson.index == 3
 
 
+def test_late_lessons_pass_at_the_late_mark():
+    c = Curriculum(TRAVERSAL_LESSONS[:4], threshold=0.9, late_threshold=0.95, late_from=3)
+    assert c.pass_mark == 0.9
+    assert c.update(0.92) and c.update(0.92)  # lessons 1 and 2 at 0.9
+    assert (c.position, c.pass_mark) == (2, 0.95)
+    assert not c.update(0.94)  # lesson 3 needs 0.95
+    assert c.update(0.95) and c.position == 3 and c.pass_mark == 0.95
+    assert not c.update(0.949) and not c.completed
+    assert not c.update(0.96) and c.completed
+    state = c.state_dict()
+    assert (state["late_threshold"], state["late_from"]) == (0.95, 3)
+    # without a late mark the threshold holds throughout
+    d = Curriculum(TRAVERSAL_LESSONS[:4], threshold=0.9, late_from=2, start=3)
+    assert d.pass_mark == 0.9
+
+
 def test_replay_draws_earlier_lessons_at_ten_percent():
     c = Curriculum(TRAVERSAL_LESSONS, replay=0.1, start=4)
     rng = random.Random(1)

@@ -352,6 +352,30 @@ def test_answer_reset_begins_at_its_lesson_and_passes_keep_theirs(tiny_run, tmp_
         TrainConfig(task="traversal", answer_reset="first", answer_reset_from=0)
 
 
+def test_late_threshold_holds_late_lessons_and_may_change_on_resume(tiny_run, tmp_path):
+    """Lessons before late_threshold_from pass at the threshold, later ones only at
+    late_threshold; a resume may move both."""
+    out = tmp_path / "late"
+    # threshold 0 passes lesson 1 at its first check; lesson 2 needs 1.0, which a
+    # tiny network's running accuracy does not reach in a few steps
+    result = tiny_run("traversal", out=out, max_steps=6,
+                      overrides=(("threshold", 0.0), ("late_threshold", 1.0),
+                                 ("late_threshold_from", 2)))
+    assert result.lesson == 2
+    assert [h["lesson"] for h in result.history if h["passed"]] == [1]
+    assert any(h["lesson"] == 2 and h["accuracy"] < 1.0 for h in result.history)
+    resumed = tiny_run(out=out, resume=True, max_steps=8,
+                       overrides=(("late_threshold_from", 3),))
+    assert resumed.lesson == 3  # lesson 2 passed at the threshold, 0
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert (meta["train_config"]["late_threshold"],
+            meta["train_config"]["late_threshold_from"]) == (1.0, 3)
+    with pytest.raises(UserError, match="late_threshold"):
+        TrainConfig(task="traversal", late_threshold=1.5)
+    with pytest.raises(UserError, match="late_threshold_from"):
+        TrainConfig(task="traversal", late_threshold=0.95, late_threshold_from=0)
+
+
 def test_answer_reset_is_checked():
     with pytest.raises(UserError, match="answer_reset"):
         TrainConfig(task="traversal", model="lstm", answer_reset="first")
