@@ -45,12 +45,13 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers;
         # traversal stretches a tenth of its walks and, from lesson 2, resets the
-        # controller where the answer begins
+        # controller where the answer begins; its late lessons pass at 95 %
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
                              "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
                "traversal": {"curriculum_stretch", "answer_reset",
-                             "answer_reset_from"}}.get(task, set())
+                             "answer_reset_from", "late_threshold",
+                             "late_threshold_from"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
         assert c.lr_patience == (12_800 if task == "inference" else 0)
@@ -63,6 +64,9 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         assert c.answer_reset == ("first" if task == "traversal" else "off")
         assert c.answer_reset_from == (2 if task == "traversal" else 1)
+        # traversal's lessons 12-14 pass at 95 %
+        assert (c.late_threshold, c.late_threshold_from) == (
+            (0.95, 12) if task == "traversal" else (None, 1))
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
