@@ -465,7 +465,8 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # first checks, a few thousand examples in, below the paper's column after them; at 95 %
 # seeds 0 and 4 answered 94.3 / 96.8 / 98.5 % of the final lesson's steps after them (the
 # paper's 90.7 / 96.8 / 99.0 %; at 90 %: 90.4 / 94.1 / 97.9 %) and 75 % of London walks
-# after lesson 14 (60 %), for about 21,000 more examples (results.md, session 24).
+# after lesson 14 (60 %), for about 21,000 more examples; a third seed had not passed
+# lesson 14 at 95 % by 131,200 (results.md, session 24).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
