@@ -133,11 +133,17 @@ def train(
     late_threshold: Annotated[
         float | None,
         typer.Option(help="The pass mark of the lessons from --late-threshold-from on (not "
-                     "in the paper, whose mark is 0.9; may change on --resume).")
+                     "in the paper, whose mark is 0.9; may change on --resume). cpu-ln "
+                     "traversal and inference: 0.95 from lesson 2.")
     ] = None,
     late_threshold_from: Annotated[
         int | None,
         typer.Option(help="With --late-threshold: the first lesson passed at it.")
+    ] = None,
+    late_threshold_to: Annotated[
+        int | None,
+        typer.Option(help="With --late-threshold: the last lesson passed at it (default: "
+                     "the last lesson; cpu-ln inference: 6).")
     ] = None,
     fused: Annotated[
         str | None,
@@ -269,7 +275,8 @@ def train(
         memory_init=memory_init,
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
         answer_reset_from=answer_reset_from, late_threshold=late_threshold,
-        late_threshold_from=late_threshold_from, fused=fused,
+        late_threshold_from=late_threshold_from, late_threshold_to=late_threshold_to,
+        fused=fused,
         num_workers=workers,
     )
     options = RunOptions(

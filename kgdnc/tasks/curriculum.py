@@ -158,6 +158,7 @@ class Curriculum:
         late_threshold: the pass mark of the lessons from ``late_from`` on
             (None: ``threshold`` throughout, the paper's).
         late_from: the first lesson (1-based) passed at ``late_threshold``.
+        late_to: the last lesson (1-based) passed at it (None: the last lesson).
     """
 
     def __init__(
@@ -172,6 +173,7 @@ class Curriculum:
         stretch_reach: float | None = None,
         late_threshold: float | None = None,
         late_from: int = 1,
+        late_to: int | None = None,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -186,6 +188,7 @@ class Curriculum:
         self.stretch_reach = stretch_reach
         self.late_threshold = late_threshold
         self.late_from = late_from
+        self.late_to = late_to
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -234,7 +237,9 @@ class Curriculum:
     @property
     def pass_mark(self) -> float:
         """The accuracy that passes the current lesson."""
-        if self.late_threshold is not None and self.position + 1 >= self.late_from:
+        number = self.position + 1
+        if (self.late_threshold is not None and number >= self.late_from
+                and (self.late_to is None or number <= self.late_to)):
             return self.late_threshold
         return self.threshold
 
@@ -261,6 +266,7 @@ class Curriculum:
             "threshold": self.threshold,
             "late_threshold": self.late_threshold,
             "late_from": self.late_from,
+            "late_to": self.late_to,
             "check_every": self.check_every,
             "replay": self.replay,
             "mix": self.mix,

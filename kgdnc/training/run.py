@@ -149,7 +149,7 @@ RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "late_threshold",
-    "late_threshold_from", "replay",
+    "late_threshold_from", "late_threshold_to", "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
@@ -279,6 +279,7 @@ def make_curriculum(config: TrainConfig) -> Any:
         stretch_reach=config.stretch_reach,
         late_threshold=config.late_threshold,
         late_from=config.late_threshold_from,
+        late_to=config.late_threshold_to,
     )
 
 

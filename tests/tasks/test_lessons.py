@@ -91,6 +91,18 @@ def test_late_lessons_pass_at_the_late_mark():
     # without a late mark the threshold holds throughout
     d = Curriculum(TRAVERSAL_LESSONS[:4], threshold=0.9, late_from=2, start=3)
     assert d.pass_mark == 0.9
+    # late_to ends the range: lessons 2-3 at 0.95, lesson 4 at the threshold again
+    e = Curriculum(TRAVERSAL_LESSONS[:4], threshold=0.9, late_threshold=0.95, late_from=2,
+                   late_to=3)
+    marks = [e.pass_mark]
+    for _ in range(4):
+        e.update(1.0)
+        marks.append(e.pass_mark)
+    assert marks == [0.9, 0.95, 0.95, 0.9, 0.9]
+    assert e.completed and e.state_dict()["late_to"] == 3
+    f = Curriculum(TRAVERSAL_LESSONS[:4], threshold=0.9, late_threshold=0.95, late_from=2,
+                   late_to=3, start=3)
+    assert not f.update(0.89) and f.update(0.91) is False and f.completed
 
 
 def test_replay_draws_earlier_lessons_at_ten_percent():

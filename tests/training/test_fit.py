@@ -370,10 +370,19 @@ def test_late_threshold_holds_late_lessons_and_may_change_on_resume(tiny_run, tm
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert (meta["train_config"]["late_threshold"],
             meta["train_config"]["late_threshold_from"]) == (1.0, 3)
+    # a range that ends before lesson 3 leaves it at the threshold again
+    ended = tiny_run(out=out, resume=True, max_steps=10,
+                     overrides=(("late_threshold_from", 1), ("late_threshold_to", 2)))
+    assert ended.lesson > 3
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["late_threshold_to"] == 2
     with pytest.raises(UserError, match="late_threshold"):
         TrainConfig(task="traversal", late_threshold=1.5)
     with pytest.raises(UserError, match="late_threshold_from"):
         TrainConfig(task="traversal", late_threshold=0.95, late_threshold_from=0)
+    with pytest.raises(UserError, match="late_threshold_to"):
+        TrainConfig(task="traversal", late_threshold=0.95, late_threshold_from=3,
+                    late_threshold_to=2)
 
 
 def test_answer_reset_is_checked():

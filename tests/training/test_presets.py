@@ -45,9 +45,10 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers;
         # traversal stretches a tenth of its walks and, from lesson 2, resets the
-        # controller where the answer begins; its late lessons pass at 95 %
+        # controller where the answer begins; both pass lessons 2 on at 95 %
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
-                             "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons"},
+                             "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons",
+                             "late_threshold", "late_threshold_from", "late_threshold_to"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
                "traversal": {"curriculum_stretch", "answer_reset",
                              "answer_reset_from", "late_threshold",
@@ -64,9 +65,11 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         assert c.answer_reset == ("first" if task == "traversal" else "off")
         assert c.answer_reset_from == (2 if task == "traversal" else 1)
-        # traversal's lessons 12-14 pass at 95 %
+        # traversal's and inference's lessons after the first pass at 95 %
         assert (c.late_threshold, c.late_threshold_from) == (
-            (0.95, 12) if task == "traversal" else (None, 1))
+            (None, 1) if task == "shortest-path" else (0.95, 2))
+        # inference's until lesson 6 (lessons 7-8 sit at 84-88 % for 1M examples)
+        assert c.late_threshold_to == (6 if inference else None)
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
