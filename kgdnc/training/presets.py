@@ -312,9 +312,10 @@ class TrainConfig:
                 f"answer_reset_from (--answer-reset-from) is a lesson number (1 or more), "
                 f"got {self.answer_reset_from!r}"
             )
-        if self.late_threshold is not None and not 0.0 < self.late_threshold <= 1.0:
+        if self.late_threshold is not None and not self.late_threshold >= 0.0:
             raise UserError(
-                f"late_threshold (--late-threshold) is an accuracy in (0, 1], got "
+                f"late_threshold (--late-threshold) is an accuracy, 0 or more (above 1: never "
+                f"passed), got "
                 f"{self.late_threshold}"
             )
         if not isinstance(self.late_threshold_from, int) or self.late_threshold_from < 1:

@@ -377,7 +377,7 @@ def test_late_threshold_holds_late_lessons_and_may_change_on_resume(tiny_run, tm
     meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
     assert meta["train_config"]["late_threshold_to"] == 2
     with pytest.raises(UserError, match="late_threshold"):
-        TrainConfig(task="traversal", late_threshold=1.5)
+        TrainConfig(task="traversal", late_threshold=-0.5)
     with pytest.raises(UserError, match="late_threshold_from"):
         TrainConfig(task="traversal", late_threshold=0.95, late_threshold_from=0)
     with pytest.raises(UserError, match="late_threshold_to"):
