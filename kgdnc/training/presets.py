@@ -482,10 +482,11 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # answered fewer of the final lesson's steps than the paper's column after lessons 2
 # and 12-14. With 95 % from lesson 12 only (session 24) seeds 0 and 4 reached it after
 # 12 and 13, but seed 1 had not passed lesson 14 by 131,200; with 95 % from lesson 2
-# (session 25) seeds 0 and 1 passed all 14 lessons at 99,800 and 140,600 examples,
-# answering 35.6-38.4 % of the final lesson's steps after lesson 2 (the paper's 19.7 %;
-# at 90 %: 16.8-21.0 %), 93-94 / 97 / 98.3 % after lessons 12 / 13 / 14 and 85-87 % of
-# London walks after lesson 14 (at 90 %: 65-67 %; docs/results.md, session 25).
+# (session 25) seeds 0, 1, 2 and 4 passed all 14 lessons at 99.8k-194.3k examples
+# (a mean of 135.3k; lessons 1-4: 95.1k), their passes answering more of the final
+# lesson's steps than the paper's after lessons 2-12 (lesson 2: a mean of 35.3 % against
+# 19.7 %; at 90 %: 18.6 %), 96.5 / 97.9 % after lessons 13 / 14 (the paper's 96.8 /
+# 99.0 %) and 79 % of London walks after lesson 14 (at 90 %: 64 %; docs/results.md).
 # Lesson 1 keeps 90 %: its one-step walks gain nothing from more training there.
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
