@@ -458,8 +458,9 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # than the paper's after lessons 2, 3, 5 and 6 (4.7 / 12.7 / 22.5 / 24.6 % against
 # 8.9 / 14.3 / 22.7 / 25.8 %); at 95 % it answered 10.5 / 19.3 / 20.7 / 23.2 / 25.9 %
 # after lessons 2-6, above the paper's after each, and 18.0 % of family-tree relations
-# after lesson 6 (15.0 %), for 19,200 more examples (lessons 1-6 at 131,200; one seed,
-# docs/results.md, session 25).
+# after lesson 6 (15.0 %), for 19,200 more examples (lessons 1-6 at 131,200); seed 2's
+# passes likewise (10.5 / 17.9 / 20.0 / 23.2 / 25.8 % against 5.4 / 15.7 / 17.5 / 22.7 /
+# 23.0 %, 25,600 more examples; docs/results.md, session 25).
 # Traversal gives a tenth of its episodes the current lesson's graphs with walks of up
 # to the last lesson's 20 steps (``curriculum_stretch``), queries longer than a lesson's
 # own: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
