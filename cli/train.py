@@ -132,9 +132,9 @@ def train(
     ] = None,
     late_threshold: Annotated[
         float | None,
-        typer.Option(help="The pass mark of the lessons from --late-threshold-from on (not "
-                     "in the paper, whose mark is 0.9; may change on --resume). cpu-ln "
-                     "traversal and inference: 0.95 from lesson 2.")
+        typer.Option(help="The pass mark of the lessons from --late-threshold-from to "
+                     "--late-threshold-to (not in the paper, whose mark is 0.9; may change on "
+                     "--resume). cpu-ln: 0.95 from lesson 2 (inference: to 6).")
     ] = None,
     late_threshold_from: Annotated[
         int | None,

@@ -155,8 +155,8 @@ class Curriculum:
         stretch_reach: the stretched walks' longest as a multiple of the
             current lesson's longest (rounded up, at most the last lesson's);
             None: the last lesson's longest.
-        late_threshold: the pass mark of the lessons from ``late_from`` on
-            (None: ``threshold`` throughout, the paper's).
+        late_threshold: the pass mark of the lessons from ``late_from`` to
+            ``late_to`` (None: ``threshold`` throughout, the paper's).
         late_from: the first lesson (1-based) passed at ``late_threshold``.
         late_to: the last lesson (1-based) passed at it (None: the last lesson).
     """

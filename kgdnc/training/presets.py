@@ -167,8 +167,8 @@ class TrainConfig:
             renormalised, so every digit is a target as in traversal: a lever).
         threshold: accuracy that passes a lesson (None: the task's own).
         late_threshold: the pass mark of the lessons from ``late_threshold_from``
-            on (None: ``threshold`` throughout, the paper's): a late lesson
-            trains past its first check at the usual mark.
+            to ``late_threshold_to`` (None: ``threshold`` throughout, the
+            paper's): such a lesson trains past its first check at the usual mark.
         late_threshold_from: the first lesson passed at ``late_threshold``.
         late_threshold_to: the last lesson passed at it (None: the last lesson).
         replay: fraction of episodes replayed from earlier lessons (None: the
@@ -315,8 +315,7 @@ class TrainConfig:
         if self.late_threshold is not None and not self.late_threshold >= 0.0:
             raise UserError(
                 f"late_threshold (--late-threshold) is an accuracy, 0 or more (above 1: never "
-                f"passed), got "
-                f"{self.late_threshold}"
+                f"passed), got {self.late_threshold}"
             )
         if not isinstance(self.late_threshold_from, int) or self.late_threshold_from < 1:
             raise UserError(
