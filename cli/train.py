@@ -145,6 +145,17 @@ def train(
         typer.Option(help="With --late-threshold: the last lesson passed at it (default: "
                      "the last lesson; cpu-ln inference: 6).")
     ] = None,
+    end_threshold: Annotated[
+        float | None,
+        typer.Option(help="The pass mark of the lessons from --end-threshold-from to the "
+                     "last, in place of --late-threshold there (not in the paper; may "
+                     "change on --resume).")
+    ] = None,
+    end_threshold_from: Annotated[
+        int | None,
+        typer.Option(help="With --end-threshold: the first lesson passed at it (default: "
+                     "the last lesson only).")
+    ] = None,
     fused: Annotated[
         str | None,
         typer.Option(help="The memory step: off (eager reference), auto or on (fused C++ "
@@ -276,6 +287,7 @@ def train(
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
         answer_reset_from=answer_reset_from, late_threshold=late_threshold,
         late_threshold_from=late_threshold_from, late_threshold_to=late_threshold_to,
+        end_threshold=end_threshold, end_threshold_from=end_threshold_from,
         fused=fused,
         num_workers=workers,
     )

@@ -159,6 +159,10 @@ class Curriculum:
             ``late_to`` (None: ``threshold`` throughout, the paper's).
         late_from: the first lesson (1-based) passed at ``late_threshold``.
         late_to: the last lesson (1-based) passed at it (None: the last lesson).
+        end_threshold: the pass mark of the lessons from ``end_from`` to the last,
+            in place of the late mark there (None: none).
+        end_from: the first lesson (1-based) passed at ``end_threshold`` (None:
+            the last lesson only).
     """
 
     def __init__(
@@ -174,6 +178,8 @@ class Curriculum:
         late_threshold: float | None = None,
         late_from: int = 1,
         late_to: int | None = None,
+        end_threshold: float | None = None,
+        end_from: int | None = None,
     ) -> None:
         if not lessons:
             raise ValueError("a curriculum needs at least one lesson")
@@ -189,6 +195,8 @@ class Curriculum:
         self.late_threshold = late_threshold
         self.late_from = late_from
         self.late_to = late_to
+        self.end_threshold = end_threshold
+        self.end_from = end_from
         # [position, completed]; shared so DataLoader workers follow the main process.
         self._state = torch.tensor([start, 0], dtype=torch.long).share_memory_()
 
@@ -238,6 +246,8 @@ class Curriculum:
     def pass_mark(self) -> float:
         """The accuracy that passes the current lesson."""
         number = self.position + 1
+        if self.end_threshold is not None and number >= (self.end_from or len(self.lessons)):
+            return self.end_threshold
         if (self.late_threshold is not None and number >= self.late_from
                 and (self.late_to is None or number <= self.late_to)):
             return self.late_threshold
@@ -267,6 +277,8 @@ class Curriculum:
             "late_threshold": self.late_threshold,
             "late_from": self.late_from,
             "late_to": self.late_to,
+            "end_threshold": self.end_threshold,
+            "end_from": self.end_from,
             "check_every": self.check_every,
             "replay": self.replay,
             "mix": self.mix,

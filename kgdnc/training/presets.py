@@ -171,6 +171,11 @@ class TrainConfig:
             paper's): such a lesson trains past its first check at the usual mark.
         late_threshold_from: the first lesson passed at ``late_threshold``.
         late_threshold_to: the last lesson passed at it (None: the last lesson).
+        end_threshold: the pass mark of the lessons from ``end_threshold_from`` to
+            the curriculum's last, in place of ``late_threshold`` there (None: none;
+            not in the paper).
+        end_threshold_from: the first lesson passed at ``end_threshold`` (None: the
+            last lesson only).
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
         dagger_beta: β of DAgger in shortest-path training.
@@ -230,6 +235,8 @@ class TrainConfig:
     late_threshold: float | None = None
     late_threshold_from: int = 1
     late_threshold_to: int | None = None
+    end_threshold: float | None = None
+    end_threshold_from: int | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
     num_workers: int = 0
@@ -327,6 +334,17 @@ class TrainConfig:
             raise UserError(
                 f"late_threshold_to (--late-threshold-to) is a lesson number, at least "
                 f"--late-threshold-from ({self.late_threshold_from}), got {to!r}"
+            )
+        if self.end_threshold is not None and not self.end_threshold >= 0.0:
+            raise UserError(
+                f"end_threshold (--end-threshold) is an accuracy, 0 or more (above 1: never "
+                f"passed), got {self.end_threshold}"
+            )
+        start = self.end_threshold_from
+        if start is not None and (not isinstance(start, int) or start < 1):
+            raise UserError(
+                f"end_threshold_from (--end-threshold-from) is a lesson number (1 or more), "
+                f"got {start!r}"
             )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(

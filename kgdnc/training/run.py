@@ -149,7 +149,7 @@ RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "late_threshold",
-    "late_threshold_from", "late_threshold_to", "replay",
+    "late_threshold_from", "late_threshold_to", "end_threshold", "end_threshold_from", "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
@@ -280,6 +280,8 @@ def make_curriculum(config: TrainConfig) -> Any:
         late_threshold=config.late_threshold,
         late_from=config.late_threshold_from,
         late_to=config.late_threshold_to,
+        end_threshold=config.end_threshold,
+        end_from=config.end_threshold_from,
     )
 
 

@@ -105,6 +105,31 @@ def test_late_lessons_pass_at_the_late_mark():
     assert not f.update(0.89) and f.update(0.91) is False and f.completed
 
 
+def test_end_lessons_pass_at_the_end_mark():
+    """The end mark holds from its first lesson to the last, over the late mark."""
+    def marks(**kwargs):
+        c = Curriculum(TRAVERSAL_LESSONS[:5], threshold=0.9, **kwargs)
+        seen = [c.pass_mark]
+        while not c.completed:
+            c.update(1.0)
+            seen.append(c.pass_mark)
+        return seen[:-1], c.state_dict()
+
+    seen, state = marks(late_threshold=0.95, late_from=2, end_threshold=0.98, end_from=4)
+    assert seen == [0.9, 0.95, 0.95, 0.98, 0.98]
+    assert (state["end_threshold"], state["end_from"]) == (0.98, 4)
+    # without a first lesson the end mark is the last lesson's only
+    assert marks(late_threshold=0.95, late_from=2, end_threshold=0.97)[0] == [
+        0.9, 0.95, 0.95, 0.95, 0.97]
+    # it holds over a late range that ends before it, and without one
+    assert marks(late_threshold=0.95, late_from=2, late_to=2, end_threshold=0.97,
+                 end_from=4)[0] == [0.9, 0.95, 0.9, 0.97, 0.97]
+    assert marks(end_threshold=0.99, end_from=3)[0] == [0.9, 0.9, 0.99, 0.99, 0.99]
+    c = Curriculum(TRAVERSAL_LESSONS[:5], threshold=0.9, end_threshold=0.98, start=4)
+    assert not c.update(0.979) and not c.completed
+    assert not c.update(0.98) and c.completed
+
+
 def test_replay_draws_earlier_lessons_at_ten_percent():
     c = Curriculum(TRAVERSAL_LESSONS, replay=0.1, start=4)
     rng = random.Random(1)

@@ -33,9 +33,11 @@ def tiny_run(tmp_path):
 
     def run(task=None, model=None, out: Path | None = None, overrides=(), **options):
         given = dict(overrides)
-        if "threshold" in given and "late_threshold" not in given:
-            # a test's pass mark holds for every lesson (cpu-ln passes later lessons at 95 %)
-            overrides = tuple(overrides) + (("late_threshold", given["threshold"]),)
+        # a test's pass mark holds for every lesson (cpu-ln passes later lessons at 95 %
+        # and traversal's last ones higher)
+        for mark in ("late_threshold", "end_threshold"):
+            if "threshold" in given and mark not in given:
+                overrides = tuple(overrides) + ((mark, given["threshold"]),)
         opts = RunOptions(
             task=task, model=model, out=out or tmp_path / f"{task}-{model}", progress=False,
             overrides=tuple(overrides) if options.get("resume") else TINY + tuple(overrides),

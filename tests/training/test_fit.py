@@ -385,6 +385,34 @@ def test_late_threshold_holds_late_lessons_and_may_change_on_resume(tiny_run, tm
                     late_threshold_to=2)
 
 
+def test_end_threshold_holds_the_last_lessons_and_may_change_on_resume(tiny_run, tmp_path):
+    """From end_threshold_from on the end mark holds, over the late mark; a resume may
+    lower it or move its first lesson."""
+    out = tmp_path / "end"
+    # lessons 1-2 pass at their first checks (late mark 0); from lesson 3 the end mark,
+    # 1.0, which a tiny network's running accuracy does not reach in a few steps
+    result = tiny_run("traversal", out=out, max_steps=8,
+                      overrides=(("threshold", 0.0), ("late_threshold", 0.0),
+                                 ("late_threshold_from", 2), ("end_threshold", 1.0),
+                                 ("end_threshold_from", 3)))
+    assert result.lesson == 3
+    assert [h["lesson"] for h in result.history if h["passed"]] == [1, 2]
+    assert any(h["lesson"] == 3 and h["accuracy"] < 1.0 for h in result.history)
+    resumed = tiny_run(out=out, resume=True, max_steps=10,
+                       overrides=(("end_threshold_from", 4),))
+    assert resumed.lesson == 4  # lesson 3 passed at the late mark, 0
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert (meta["train_config"]["end_threshold"],
+            meta["train_config"]["end_threshold_from"]) == (1.0, 4)
+    lowered = tiny_run(out=out, resume=True, max_steps=12,
+                       overrides=(("end_threshold", 0.0),))
+    assert lowered.lesson > 4
+    with pytest.raises(UserError, match="end_threshold"):
+        TrainConfig(task="traversal", end_threshold=-0.1)
+    with pytest.raises(UserError, match="end_threshold_from"):
+        TrainConfig(task="traversal", end_threshold=0.98, end_threshold_from=0)
+
+
 def test_answer_reset_is_checked():
     with pytest.raises(UserError, match="answer_reset"):
         TrainConfig(task="traversal", model="lstm", answer_reset="first")
