@@ -156,6 +156,12 @@ def train(
         typer.Option(help="With --end-threshold: the first lesson passed at it (default: "
                      "the last lesson only).")
     ] = None,
+    end_lr: Annotated[
+        float | None,
+        typer.Option(help="The learning rate of the lessons from --end-threshold-from (default: "
+                     "the last) on (not in the paper; may change on --resume; not with "
+                     "--lr-patience).")
+    ] = None,
     fused: Annotated[
         str | None,
         typer.Option(help="The memory step: off (eager reference), auto or on (fused C++ "
@@ -287,7 +293,7 @@ def train(
         bypass_dropout=bypass_dropout, layer_norm=layer_norm, answer_reset=answer_reset,
         answer_reset_from=answer_reset_from, late_threshold=late_threshold,
         late_threshold_from=late_threshold_from, late_threshold_to=late_threshold_to,
-        end_threshold=end_threshold, end_threshold_from=end_threshold_from,
+        end_threshold=end_threshold, end_threshold_from=end_threshold_from, end_lr=end_lr,
         fused=fused,
         num_workers=workers,
     )

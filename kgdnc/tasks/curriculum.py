@@ -243,10 +243,15 @@ class Curriculum:
         return replace(lesson, index=0, length=(lesson.length[0], longest))
 
     @property
+    def at_end(self) -> bool:
+        """True on the end lessons: from ``end_from`` (None: the last lesson) on."""
+        return self.position + 1 >= (self.end_from or len(self.lessons))
+
+    @property
     def pass_mark(self) -> float:
         """The accuracy that passes the current lesson."""
         number = self.position + 1
-        if self.end_threshold is not None and number >= (self.end_from or len(self.lessons)):
+        if self.end_threshold is not None and self.at_end:
             return self.end_threshold
         if (self.late_threshold is not None and number >= self.late_from
                 and (self.late_to is None or number <= self.late_to)):

@@ -50,6 +50,9 @@ class CurriculumCallback(Callback):
         out: run folder for the checkpoints written after each check (None: none).
         schedule: lowers the learning rate on a plateau of the checks (None: the
             rate stays the configuration's).
+        end_lr: the learning rate of the curriculum's end lessons
+            (:attr:`Curriculum.at_end`), set as the run reaches them or resumes
+            on one (None: the run's rate throughout).
     """
 
     def __init__(
@@ -59,9 +62,13 @@ class CurriculumCallback(Callback):
         every: int = 200,
         out: Path | None = None,
         schedule: PlateauSchedule | None = None,
+        end_lr: float | None = None,
     ) -> None:
+        if end_lr is not None and schedule is not None:
+            raise ValueError("end_lr and a plateau schedule both set the rate; use one")
         self.curriculum = curriculum
         self.schedule = schedule
+        self.end_lr = end_lr
         self.mode = mode
         self.every = every
         self.out = Path(out) if out is not None else None
@@ -84,6 +91,8 @@ class CurriculumCallback(Callback):
         if self.schedule is not None:  # the module sets it on the optimiser next
             self.schedule.begin(int(getattr(pl_module, "examples_seen", 0)))
             pl_module.scheduled_lr = self.schedule.lr  # type: ignore[assignment]
+        elif self.end_lr is not None and self.curriculum.at_end:
+            pl_module.scheduled_lr = self.end_lr  # type: ignore[assignment]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or trainer.state.fn != "fit" or self.mode != "fresh":
@@ -126,9 +135,10 @@ class CurriculumCallback(Callback):
         )
         lowered = changed and self.schedule.lr < before  # type: ignore[union-attr,operator]
         if changed:
-            for optimizer in trainer.optimizers:
-                for group in optimizer.param_groups:
-                    group["lr"] = self.schedule.lr  # type: ignore[union-attr]
+            _set_lr(trainer, self.schedule.lr)  # type: ignore[union-attr]
+        if advanced and self.end_lr is not None and self.curriculum.at_end:
+            _set_lr(trainer, self.end_lr)
+            pl_module.scheduled_lr = self.end_lr  # type: ignore[assignment]
         record = {
             "lesson": int(lesson) + 1,
             "accuracy": accuracy,
@@ -199,6 +209,12 @@ class CurriculumCallback(Callback):
         self._started = time.monotonic()
         if self.schedule is not None and "schedule" in state_dict:
             self.schedule.load_state_dict(state_dict["schedule"])
+
+
+def _set_lr(trainer: pl.Trainer, lr: float) -> None:
+    for optimizer in trainer.optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
 
 
 def _current_lr(trainer: pl.Trainer) -> float | None:

@@ -175,7 +175,10 @@ class TrainConfig:
             the curriculum's last, in place of ``late_threshold`` there (None: none;
             not in the paper).
         end_threshold_from: the first lesson passed at ``end_threshold`` (None: the
-            last lesson only).
+            last lesson only); the first of the "end lessons".
+        end_lr: the learning rate of the end lessons, from ``end_threshold_from``
+            on (None: ``lr`` throughout; not in the paper); refused beside
+            ``lr_patience``, whose rule sets the rate.
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
         dagger_beta: β of DAgger in shortest-path training.
@@ -237,6 +240,7 @@ class TrainConfig:
     late_threshold_to: int | None = None
     end_threshold: float | None = None
     end_threshold_from: int | None = None
+    end_lr: float | None = None
     replay: float | None = None
     dagger_beta: float = 0.8
     num_workers: int = 0
@@ -345,6 +349,13 @@ class TrainConfig:
             raise UserError(
                 f"end_threshold_from (--end-threshold-from) is a lesson number (1 or more), "
                 f"got {start!r}"
+            )
+        if self.end_lr is not None and not self.end_lr > 0.0:
+            raise UserError(f"end_lr (--end-lr) is a learning rate above 0, got {self.end_lr}")
+        if self.end_lr is not None and self.lr_patience:
+            raise UserError(
+                "end_lr (--end-lr) sets the end lessons' rate and lr_patience (--lr-patience) "
+                "lowers the rate on a plateau; use one of them"
             )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(

@@ -149,7 +149,8 @@ RESUMABLE = frozenset({
     "lr", "lr_patience", "lr_decay", "lr_min", "lr_restart", "lr_hold", "lr_keep_lessons",
     "batch_size",
     "check_every", "check_mode", "eval_episodes", "pass_rule", "threshold", "late_threshold",
-    "late_threshold_from", "late_threshold_to", "end_threshold", "end_threshold_from", "replay",
+    "late_threshold_from", "late_threshold_to", "end_threshold", "end_threshold_from", "end_lr",
+    "replay",
     "curriculum_mix", "curriculum_stretch", "stretch_reach", "num_workers", "grad_clip",
     "dagger_beta", "planning_steps", "aux_recall",
     "aux_queries", "real_choice", "plan_targets", "move_loss", "fused", "link_sparsity",
@@ -380,6 +381,7 @@ def train_run(options: RunOptions) -> TrainResult:
     curriculum_cb = CurriculumCallback(
         curriculum, mode=plan.mode, every=plan.every,
         out=None if options.fast_dev_run else out, schedule=schedule,
+        end_lr=config.end_lr,
     )
     callbacks: list[pl.Callback] = [
         curriculum_cb,

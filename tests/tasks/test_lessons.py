@@ -128,6 +128,11 @@ def test_end_lessons_pass_at_the_end_mark():
     c = Curriculum(TRAVERSAL_LESSONS[:5], threshold=0.9, end_threshold=0.98, start=4)
     assert not c.update(0.979) and not c.completed
     assert not c.update(0.98) and c.completed
+    # the end lessons: from end_from, else the last
+    assert [Curriculum(TRAVERSAL_LESSONS[:5], end_from=3, start=i).at_end
+            for i in range(5)] == [False, False, True, True, True]
+    assert [Curriculum(TRAVERSAL_LESSONS[:5], start=i).at_end
+            for i in range(5)] == [False, False, False, False, True]
 
 
 def test_replay_draws_earlier_lessons_at_ten_percent():

@@ -413,6 +413,33 @@ def test_end_threshold_holds_the_last_lessons_and_may_change_on_resume(tiny_run,
         TrainConfig(task="traversal", end_threshold=0.98, end_threshold_from=0)
 
 
+def test_end_lr_is_the_end_lessons_rate_and_holds_on_resume(tiny_run, tmp_path):
+    """The run's rate until the end lessons; end_lr from the pass into them, and on a
+    resume on one (over a --lr given there); refused beside the plateau rule."""
+    out = tmp_path / "end-lr"
+    # every lesson passes at its first check; lesson 3 on is the end, at 1e-4
+    result = tiny_run("traversal", out=out, max_steps=8,
+                      overrides=(("threshold", 0.0), ("lr", 2e-3), ("end_threshold_from", 3),
+                                 ("end_lr", 1e-4)))
+    # a check records the rate it leaves: the end's from the pass into lesson 3 on
+    after = [(h["lesson"] + h["passed"], h["lr"]) for h in result.history]
+    assert after[:2] == [(2, pytest.approx(2e-3)), (3, pytest.approx(1e-4))]
+    assert all(lr == pytest.approx(1e-4) for lesson, lr in after if lesson >= 3)
+    assert result.lesson >= 4
+    # resumed on an end lesson that no check passes: the rate is the end's from the start
+    resumed = tiny_run(out=out, resume=True, max_steps=12,
+                       overrides=(("lr", 5e-3), ("end_threshold", 1.01)))
+    new = resumed.history[len(result.history):]
+    assert new and not any(h["passed"] for h in new)
+    assert all(h["lr"] == pytest.approx(1e-4) for h in new)
+    meta = checkpoint_meta(read_checkpoint(out / "last.ckpt"))
+    assert meta["train_config"]["end_lr"] == 1e-4
+    with pytest.raises(UserError, match="end_lr"):
+        TrainConfig(task="traversal", end_lr=0.0)
+    with pytest.raises(UserError, match="end_lr.*lr_patience"):
+        TrainConfig(task="traversal", end_lr=1e-4, lr_patience=1000)
+
+
 def test_answer_reset_is_checked():
     with pytest.raises(UserError, match="answer_reset"):
         TrainConfig(task="traversal", model="lstm", answer_reset="first")
