@@ -50,9 +50,10 @@ class CurriculumCallback(Callback):
         out: run folder for the checkpoints written after each check (None: none).
         schedule: lowers the learning rate on a plateau of the checks (None: the
             rate stays the configuration's).
-        end_lr: the learning rate of the curriculum's end lessons
-            (:attr:`Curriculum.at_end`), set as the run reaches them or resumes
-            on one (None: the run's rate throughout).
+        end_lr: the learning rate each of the curriculum's end lessons
+            (:attr:`Curriculum.at_end`) begins at, also where a run without a
+            schedule resumes on one (None: as the others); a schedule may lower
+            it from there.
     """
 
     def __init__(
@@ -64,8 +65,6 @@ class CurriculumCallback(Callback):
         schedule: PlateauSchedule | None = None,
         end_lr: float | None = None,
     ) -> None:
-        if end_lr is not None and schedule is not None:
-            raise ValueError("end_lr and a plateau schedule both set the rate; use one")
         self.curriculum = curriculum
         self.schedule = schedule
         self.end_lr = end_lr
@@ -137,6 +136,8 @@ class CurriculumCallback(Callback):
         if changed:
             _set_lr(trainer, self.schedule.lr)  # type: ignore[union-attr]
         if advanced and self.end_lr is not None and self.curriculum.at_end:
+            if self.schedule is not None:  # its plateaus count from the end's rate
+                self.schedule.lr = self.end_lr
             _set_lr(trainer, self.end_lr)
             pl_module.scheduled_lr = self.end_lr  # type: ignore[assignment]
         record = {

@@ -415,7 +415,7 @@ def test_end_threshold_holds_the_last_lessons_and_may_change_on_resume(tiny_run,
 
 def test_end_lr_is_the_end_lessons_rate_and_holds_on_resume(tiny_run, tmp_path):
     """The run's rate until the end lessons; end_lr from the pass into them, and on a
-    resume on one (over a --lr given there); refused beside the plateau rule."""
+    resume on one (over a --lr given there); with the plateau rule as well."""
     out = tmp_path / "end-lr"
     # every lesson passes at its first check; lesson 3 on is the end, at 1e-4
     result = tiny_run("traversal", out=out, max_steps=8,
@@ -436,8 +436,13 @@ def test_end_lr_is_the_end_lessons_rate_and_holds_on_resume(tiny_run, tmp_path):
     assert meta["train_config"]["end_lr"] == 1e-4
     with pytest.raises(UserError, match="end_lr"):
         TrainConfig(task="traversal", end_lr=0.0)
-    with pytest.raises(UserError, match="end_lr.*lr_patience"):
-        TrainConfig(task="traversal", end_lr=1e-4, lr_patience=1000)
+    # with the plateau rule the end lessons begin at end_lr too (its drops go on from it)
+    planned = tiny_run("traversal", out=tmp_path / "end-lr-plateau", max_steps=8,
+                       overrides=(("threshold", 0.0), ("lr", 2e-3), ("lr_patience", 16),
+                                  ("end_threshold_from", 3), ("end_lr", 1e-4)))
+    after = [(h["lesson"] + h["passed"], h["lr"]) for h in planned.history]
+    assert after[0] == (2, pytest.approx(2e-3))
+    assert all(lr == pytest.approx(1e-4) for lesson, lr in after if lesson >= 3)
 
 
 def test_answer_reset_is_checked():
