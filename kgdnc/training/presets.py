@@ -176,9 +176,9 @@ class TrainConfig:
             not in the paper).
         end_threshold_from: the first lesson passed at ``end_threshold`` (None: the
             last lesson only); the first of the "end lessons".
-        end_lr: the learning rate of the end lessons, from ``end_threshold_from``
-            on (None: ``lr`` throughout; not in the paper); refused beside
-            ``lr_patience``, whose rule sets the rate.
+        end_lr: the learning rate each end lesson (from ``end_threshold_from``
+            on) begins at (None: as the others; not in the paper); with
+            ``lr_patience`` the plateau rule may lower it from there.
         replay: fraction of episodes replayed from earlier lessons (None: the
             task's own, 0.1 for traversal and inference, 0 for shortest path).
         dagger_beta: β of DAgger in shortest-path training.
@@ -352,11 +352,6 @@ class TrainConfig:
             )
         if self.end_lr is not None and not self.end_lr > 0.0:
             raise UserError(f"end_lr (--end-lr) is a learning rate above 0, got {self.end_lr}")
-        if self.end_lr is not None and self.lr_patience:
-            raise UserError(
-                "end_lr (--end-lr) sets the end lessons' rate and lr_patience (--lr-patience) "
-                "lowers the rate on a plateau; use one of them"
-            )
         if self.stretch_reach is not None and not self.curriculum_stretch:
             raise UserError(
                 "stretch_reach (--stretch-reach) needs stretched episodes; add "
