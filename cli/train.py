@@ -149,7 +149,7 @@ def train(
         float | None,
         typer.Option(help="The pass mark of the lessons from --end-threshold-from to the "
                      "last, in place of --late-threshold there (not in the paper; may "
-                     "change on --resume).")
+                     "change on --resume). cpu-ln traversal: 0.98 from lesson 13.")
     ] = None,
     end_threshold_from: Annotated[
         int | None,
@@ -159,7 +159,8 @@ def train(
     end_lr: Annotated[
         float | None,
         typer.Option(help="The learning rate each lesson from --end-threshold-from (default: "
-                     "the last) on begins at (not in the paper; may change on --resume).")
+                     "the last) on begins at (not in the paper; may change on --resume). "
+                     "cpu-ln traversal: 3e-4 from lesson 13.")
     ] = None,
     fused: Annotated[
         str | None,

@@ -45,14 +45,16 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # inference also learns the look-up from recall blocks; shortest path scores
         # every digit of a move, on queries that need a plan, passed on exact answers;
         # traversal stretches a tenth of its walks and, from lesson 2, resets the
-        # controller where the answer begins; both pass lessons 2 on at 95 %
+        # controller where the answer begins; both pass lessons 2 on at 95 %, traversal
+        # its last two at 98 % and a lower rate
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
                              "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons",
                              "late_threshold", "late_threshold_from", "late_threshold_to"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
                "traversal": {"curriculum_stretch", "answer_reset",
                              "answer_reset_from", "late_threshold",
-                             "late_threshold_from"}}.get(task, set())
+                             "late_threshold_from", "end_threshold", "end_threshold_from",
+                             "end_lr"}}.get(task, set())
         assert changed == levers | own
         assert c.aux_recall == (3 if task == "inference" else 0)
         assert c.lr_patience == (12_800 if task == "inference" else 0)
@@ -70,6 +72,9 @@ def test_default_preset_is_cpu_with_the_measured_levers():
             (None, 1) if task == "shortest-path" else (0.95, 2))
         # inference's until lesson 6 (lessons 7-8 sit at 84-88 % for 1M examples)
         assert c.late_threshold_to == (6 if inference else None)
+        # traversal's end lessons, 13 and 14, pass at 98 % and train at 3e-4
+        assert (c.end_threshold, c.end_threshold_from, c.end_lr) == (
+            (0.98, 13, 3e-4) if task == "traversal" else (None, None, None))
         planning = task == "shortest-path"
         assert (c.move_loss == "triple", c.real_choice, c.pass_rule == "exact") == (planning,) * 3
 
