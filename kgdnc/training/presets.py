@@ -515,10 +515,10 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # Lessons 13 and 14, the end lessons, pass at 98 % and begin at a rate of 3e-4
 # (``end_threshold``, ``end_lr``): at 95 % and 1e-3 their passes answered 96.5 / 97.9 %
 # of the final lesson's steps (the paper's 96.8 / 99.0 %); at 98 % and 1e-3 lesson 14's
-# checks sat at 91-93 % for 30k examples; at 98 % and 3e-4 seeds 0 and 4 passed both
-# lessons 5,800 and 6,600 examples after lesson 12 (at 95 %: 18,400 and 17,000), their
-# passes answering 98.4 / 98.6 % after lesson 13 and 99.1 / 99.2 % after lesson 14
-# (session 26, docs/results.md).
+# checks sat at 91-93 % for 30k examples; at 98 % and 3e-4 seeds 0, 1, 2 and 4 passed
+# both lessons 5.8k-20.8k examples after lesson 12 (at 95 %: 17.0k-30.7k), their passes
+# answering a mean of 98.6 % after lesson 13 and 99.1 % after lesson 14 (session 26,
+# docs/results.md).
 # Shortest path scores every digit of a move (the triple loss), asks only queries whose
 # source has a wrong first move, and passes a lesson on exact answers: the first run
 # whose first moves beat a uniform choice (74.7 % against 50 % on lesson 1, where the
