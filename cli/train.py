@@ -239,9 +239,10 @@ def train(
     ] = None,
     plan_targets: Annotated[
         bool | None,
-        typer.Option(help="Shortest path: score the planning steps (loss only) on a "
-                     "shortest path's triples, from the destination backwards (default "
-                     "off; may change on --resume)."),
+        typer.Option(help="Score the planning steps (loss only): shortest path on a "
+                     "shortest path's triples, from the destination backwards; inference "
+                     "on the relation's hops, one a step (default off; may change on "
+                     "--resume)."),
     ] = None,
     real_choice: Annotated[
         bool | None,

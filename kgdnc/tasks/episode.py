@@ -182,10 +182,12 @@ class EpisodeBuilder:
         for triple in triples:
             self.add(triple)
 
-    def plan(self, steps: int) -> None:
-        """A planning phase: blank steps, flag 0 on the first."""
+    def plan(self, steps: int, targets: Sequence[tuple[int, int, int]] = ()) -> None:
+        """A planning phase: blank steps, flag 0 on the first; step k's loss-only
+        target is ``targets[k - 1]`` while there are targets (never scored)."""
         for s in range(steps):
-            self.add(phase=s == 0)
+            target = targets[s] if s < len(targets) else None
+            self.add(phase=s == 0, target=target, aux=target is not None)
 
     def recall(
         self, triples: Sequence[tuple[int, int, int]], blocks: int, rng: random.Random

@@ -13,6 +13,12 @@ lesson's queries (3) its own block:
 - answer: one blank step with flags 0 and 1 on; target the completed triple
   ``(start, relation, end)``.
 
+With ``plan_targets`` (training only, a lever: not in the paper) planning step k
+of a query whose relation has L >= k edges also gets a loss-only target (never
+scored): the k-th hop of the relation, the description triple that leaves the
+node reached after k - 1 edges along the k-th edge label, so the planning steps
+name the look-ups one hop a step.
+
 In training, ``aux_recall`` recall blocks may end the episode (none by default):
 ``(s, e, _)`` with flag 0 on, then a blank step with flags 0 and 1 on whose
 loss-only target (``Episode.aux``, never scored) is a description triple
@@ -205,11 +211,14 @@ def inference_episode(
     planning_steps: int = PLANNING_STEPS,
     ends: Sequence[int] | None = None,
     aux_recall: int = 0,
+    plan_targets: bool = False,
 ) -> Episode:
     """The episode for given (start, relation) queries on a graph in label space.
     The completed triples end at ``ends`` when given (one node of each query's
     reachable set), else where :func:`follow_relation` leads. ``aux_recall``
-    recall blocks (drawn with ``rng``) end the episode."""
+    recall blocks (drawn with ``rng``) end the episode; ``plan_targets`` gives the
+    planning steps the relation's hops as loss-only targets (a query whose end
+    is given elsewhere than the walk's gets none)."""
     description = graph_triples(graph)
     rng.shuffle(description)
     b = EpisodeBuilder()
@@ -220,7 +229,8 @@ def inference_episode(
         if end is None:
             raise UserError(f"relation {rel.label} cannot be followed from node {start}")
         b.add((start, rel.label, None), phase=True)
-        b.plan(planning_steps)
+        hops = one_walk(graph, start, rel.edges) if plan_targets else []
+        b.plan(planning_steps, hops if hops and hops[-1][2] == end else ())
         answer = (start, rel.label, end)
         b.add(phase=True, answer=True, target=answer)
         answers.append(answer)
@@ -253,6 +263,7 @@ def make_episode(
     planning_steps: int = PLANNING_STEPS,
     relations: Sequence[Relation] = RELATIONS,
     aux_recall: int = 0,
+    plan_targets: bool = False,
 ) -> Episode:
     """An inference episode with ``lesson.queries`` queries.
 
@@ -261,7 +272,8 @@ def make_episode(
     again. A user ``graph`` (at most 10 relations, distinct per source node) is
     relabelled with edge labels 0–9, a sub-graph around a random node when it is
     too big. ``aux_recall``: recall blocks at the end (training's auxiliary
-    recall loss).
+    recall loss); ``plan_targets``: the relations' hops as the planning steps'
+    loss-only targets (training's plan loss).
     """
     rng, seed = episode_rng(rng)
     for _ in range(_TRIES):
@@ -279,6 +291,7 @@ def make_episode(
                 seed=seed,
                 planning_steps=planning_steps,
                 aux_recall=aux_recall,
+                plan_targets=plan_targets,
             )
     raise UserError(
         f"no relation of length {lesson.length[0]}-{lesson.length[1]} from the relation "

@@ -84,8 +84,9 @@ def check_plan(config: TrainConfig) -> CheckPlan:
 def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any]:
     """Keyword arguments for the task's ``make_episode`` that the configuration sets.
 
-    ``aux_recall`` (recall blocks for the auxiliary loss) is for training episodes
-    only: a fresh check (``training=False``) scores the task's own episodes.
+    ``aux_recall`` (recall blocks for the auxiliary loss) and inference's
+    ``plan_targets`` (hops named while planning) are for training episodes only:
+    a fresh check (``training=False``) scores the task's own episodes.
     Shortest path's blocks are not part of its episodes: the rollout asks them
     after the answer (:func:`kgdnc.training.rollout.block_loss`).
     """
@@ -97,6 +98,9 @@ def episode_options(config: TrainConfig, training: bool = True) -> dict[str, Any
     if training and config.aux_recall and config.task in ("traversal", "inference"):
         # shortest path asks its recall blocks after the interactive answer (rollout)
         options["aux_recall"] = config.aux_recall
+    if training and config.plan_targets and config.task == "inference":
+        # shortest path names its plan in the rollout (kgdnc.training.rollout)
+        options["plan_targets"] = True
     return options
 
 

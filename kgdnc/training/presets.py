@@ -151,11 +151,14 @@ class TrainConfig:
             its answer (and recall blocks), each laid out as the episode's own
             query and planning and scored, loss only, on its first move (the
             move where a plan shows). 0 (the paper's) adds none.
-        plan_targets: shortest path: the planning steps' outputs are scored, loss
-            only, on the description's triples, step k's targets the k-th last
-            triples of a shortest path (the path named from the destination
-            backwards, as a backward search finds it: a lever). False is the
-            paper's.
+        plan_targets: shortest path and inference: the planning steps' outputs are
+            scored, loss only, on the description's triples. Shortest path: step
+            k's targets the k-th last triples of a shortest path (the path named
+            from the destination backwards, as a backward search finds it: a
+            lever); inference: step
+            k's target is the k-th hop of the queried relation, the triple that
+            leaves the node reached after k - 1 edges along the k-th edge label
+            (the look-ups one hop a step: a lever). False is the paper's.
         real_choice: shortest path: only queries whose source has a first move
             that does not begin a shortest path, in training and in checks (a
             lever: without it the early lessons pass with no plan). False is the
@@ -279,10 +282,10 @@ class TrainConfig:
                 f"aux_queries (--aux-queries) is for shortest path only, not {self.task}; "
                 "drop it or set it to 0"
             )
-        if self.plan_targets and self.task != "shortest-path":
+        if self.plan_targets and self.task not in ("shortest-path", "inference"):
             raise UserError(
-                f"plan_targets (--plan-targets) is for shortest path only, not {self.task}; "
-                "drop it"
+                f"plan_targets (--plan-targets) is for shortest path and inference, not "
+                f"{self.task}; drop it"
             )
         if self.move_loss != "candidates" and self.task != "shortest-path":
             raise UserError(

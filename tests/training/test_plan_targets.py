@@ -82,10 +82,50 @@ def test_plan_loss_is_each_planning_step_nll_on_its_targets(move_loss):
             assert want > 0
 
 
-@pytest.mark.parametrize("task", ["traversal", "inference", "copy"])
-def test_plan_targets_are_for_shortest_path_only(task):
+@pytest.mark.parametrize("task", ["traversal", "copy"])
+def test_plan_targets_are_for_shortest_path_and_inference(task):
     with pytest.raises(UserError, match="plan_targets \\(--plan-targets\\) is for shortest path"):
         make_preset("cpu", task, plan_targets=True)
+    assert make_preset("cpu", "inference", plan_targets=True).plan_targets
+
+
+def test_inference_planning_steps_name_the_relations_hops_one_a_step():
+    from kgdnc.tasks.codec import digits_to_triple
+    from kgdnc.tasks.inference import RELATIONS, inference_episode
+
+    rel = next(r for r in RELATIONS if len(r.edges) == 3)
+    # a chain 10 -> 11 -> 12 -> 13 along the relation's edges, and a side edge
+    path = [(10 + k, e, 11 + k) for k, e in enumerate(rel.edges)]
+    g = nx.MultiDiGraph()
+    side = next(e for e in range(10) if e != rel.edges[0])
+    for u, r, v in [*path, (10, side, 13)]:
+        g.add_edge(u, v, key=r, relation=r)
+    plain = inference_episode(g, [(10, rel)], random.Random(3))
+    named = inference_episode(g, [(10, rel)], random.Random(3), plan_targets=True)
+    # the same steps, answers and scores; loss-only targets on planning steps 1-3
+    assert torch.equal(plain.inputs, named.inputs) and torch.equal(plain.mask, named.mask)
+    assert torch.equal(plain.targets[plain.mask], named.targets[named.mask])
+    assert not plain.aux.any() and not (named.aux & named.mask).any()
+    query = len(path) + 1  # the description, then the query step
+    assert torch.nonzero(named.aux).flatten().tolist() == [query + 1, query + 2, query + 3]
+    hops = [tuple(t) for t in digits_to_triple(named.targets[named.aux]).tolist()]
+    assert hops == path
+
+
+def test_inference_plan_targets_reach_training_episodes_only():
+    from kgdnc.training.data import episode_options
+
+    config = make_preset("cpu", "inference", plan_targets=True)
+    assert episode_options(config)["plan_targets"] is True
+    assert "plan_targets" not in episode_options(config, training=False)
+    spec = get_task("inference")
+    lesson = spec.lessons[7]  # relations of 2-3 edges
+    for seed in range(5):
+        ep = spec.make_episode(lesson, random.Random(seed), plan_targets=True)
+        plain = spec.make_episode(lesson, random.Random(seed))
+        assert torch.equal(ep.inputs, plain.inputs) and torch.equal(ep.mask, plain.mask)
+        # one target per edge of each query's relation
+        assert int(ep.aux.sum()) == sum(len(r) for r in ep.meta["relations"])
 
 
 def test_train_takes_plan_targets_and_a_resume_may_turn_them_off(tmp_path):
