@@ -487,6 +487,13 @@ _CPU_LN: dict[str, Any] = dict(batch_size=8, layer_norm=True, word_size=64, fuse
 # after lesson 6 (15.0 %), for 19,200 more examples (lessons 1-6 at 131,200); seed 2's
 # passes likewise (10.5 / 17.9 / 20.0 / 23.2 / 25.8 % against 5.4 / 15.7 / 17.5 / 22.7 /
 # 23.0 %, 25,600 more examples; docs/results.md, session 25).
+# Inference names the queried relation's hops while it plans (``plan_targets``: planning
+# step k scored, loss only, on the k-th hop): the networks trained without it read the
+# first hop at planning step 1 and the second at step 9, and did not chain a third (3-edge
+# relations 70 % right on lesson 8 after 1M examples there, 2-edge ones 100 %). With it,
+# seeds 0 and 2 passed lesson 1 at 25,600 examples (without: 83,200 and 108,800), seed 0
+# lessons 1-6 at 51,200 (131,200), and a branch of the campaign on lesson 8 passed it
+# 83,200 examples in and lesson 9 6,400 later (docs/results.md, session 27).
 # Traversal gives a tenth of its episodes the current lesson's graphs with walks of up
 # to the last lesson's 20 steps (``curriculum_stretch``), queries longer than a lesson's
 # own: two seeds to lesson 5 passed lessons 1–4 at 117.3k examples against 124.9k
@@ -533,7 +540,7 @@ _CPU_LN_TASK: dict[str, dict[str, Any]] = {
     "inference": dict(aux_recall=3, lr_patience=12_800, hidden_size=256, key_masking=True,
                       key_mask_floor=0.1, lr_restart=True, lr_hold=51_200,
                       lr_keep_lessons=(2,), late_threshold=0.95, late_threshold_from=2,
-                      late_threshold_to=6),
+                      late_threshold_to=6, plan_targets=True),
     "shortest-path": dict(move_loss="triple", real_choice=True, pass_rule="exact"),
 }
 

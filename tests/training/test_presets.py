@@ -49,7 +49,8 @@ def test_default_preset_is_cpu_with_the_measured_levers():
         # its last two at 98 % and a lower rate
         own = {"inference": {"aux_recall", "lr_patience", "hidden_size", "key_masking",
                              "key_mask_floor", "lr_restart", "lr_hold", "lr_keep_lessons",
-                             "late_threshold", "late_threshold_from", "late_threshold_to"},
+                             "late_threshold", "late_threshold_from", "late_threshold_to",
+                             "plan_targets"},
                "shortest-path": {"move_loss", "real_choice", "pass_rule"},
                "traversal": {"curriculum_stretch", "answer_reset",
                              "answer_reset_from", "late_threshold",
@@ -64,6 +65,8 @@ def test_default_preset_is_cpu_with_the_measured_levers():
             (256, True, 0.1, True, 51_200) if inference
             else (128, False, base.key_mask_floor, False, 0))
         assert c.lr_keep_lessons == ((2,) if inference else ())
+        # inference names the relation's hops while it plans
+        assert c.plan_targets == inference
         assert c.curriculum_stretch == (0.1 if task == "traversal" else 0.0)
         assert c.answer_reset == ("first" if task == "traversal" else "off")
         assert c.answer_reset_from == (2 if task == "traversal" else 1)
