@@ -241,8 +241,8 @@ def train(
         bool | None,
         typer.Option(help="Score the planning steps (loss only): shortest path on a "
                      "shortest path's triples, from the destination backwards; inference "
-                     "on the relation's hops, one a step (default off; may change on "
-                     "--resume)."),
+                     "on the relation's hops, one a step (default: on for cpu-ln "
+                     "inference, else off; may change on --resume)."),
     ] = None,
     real_choice: Annotated[
         bool | None,
