@@ -95,6 +95,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "answer-reset-from-2": {"layer_norm": True, "word_size": 64, "answer_reset": "first",
                             "answer_reset_from": 2},
     "exact-rule": {"pass_rule": "exact"},
+    "plan-targets": {"plan_targets": True},
 }
 
 TINY: dict[str, Any] = {"hidden_size": 16, "memory_size": 16, "word_size": 8, "read_heads": 2,
