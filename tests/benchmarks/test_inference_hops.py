@@ -17,7 +17,7 @@ def bench():
     return module
 
 
-def test_the_bundled_model_reads_the_first_hop_at_the_first_planning_step(bench, capsys):
+def test_the_bundled_model_reads_one_hop_a_planning_step(bench, capsys):
     model = str(resources.files("kgdnc.models") / "inference.ckpt")
     found = bench.measure(model, lesson=2, episodes=8, seed=1)
     # lesson 2 asks relations of two edges, and the bundled model answers nearly all
@@ -25,8 +25,11 @@ def test_the_bundled_model_reads_the_first_hop_at_the_first_planning_step(bench,
     count, mean = found[(2, True)]
     assert count >= 20 and mean.shape == (12, 2)  # query, 10 planning steps, answer
     assert ((mean >= 0) & (mean <= 1.0 + 1e-6)).all()
-    assert mean[1, 0] > 0.8  # hop 1 read at planning step 1
-    assert int(mean[:, 1].argmax()) > 1  # hop 2 later
+    # trained with the hops named while planning, it reads one hop a step, from the
+    # query step or the first planning step on
+    first, second = int(mean[:, 0].argmax()), int(mean[:, 1].argmax())
+    assert first <= 1 and mean[first, 0] > 0.4
+    assert second == first + 1 and mean[second, 1] > 0.8
     assert bench.main(["--model", model, "--lesson", "2", "--episodes", "4"]) == 0
     out = capsys.readouterr().out
     assert "relations of 2 edges, answers right" in out and "| 1 | " in out
